@@ -1,0 +1,68 @@
+"""The app factory: assembles the core's routes and every module's routes into one Starlette app."""
+
+from __future__ import annotations
+
+import importlib
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from .db import make_engine
+from .i18n import LanguageMiddleware
+from .security import session_secret
+from .settings import Settings, load_settings
+from .web import errors
+
+# Each module named here exposes `routes`; the core never imports a leaf in any other way.
+MODULES = (
+    "exhibit_crm.web.pages",
+    "exhibit_crm.web.admin",
+    "exhibit_crm.web.api",
+    "event_phases.pre_show.web",
+    "event_phases.on_site.web",
+    "event_phases.post_show.web",
+    "badge_scanner.web",
+    "exporters.web",
+)
+
+
+def _module_routes(name: str) -> list:
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:  # a phase that has no pages yet
+            return []
+        raise
+    return list(module.routes)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        engine.dispose()
+
+    routes = [route for name in MODULES for route in _module_routes(name)]
+    routes.append(Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"))
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SessionMiddleware, secret_key=session_secret(settings.data_dir, settings.secret_key),
+                       session_cookie="exhibit_crm_session", same_site="lax",
+                       https_only=settings.base_url.startswith("https://")),
+            Middleware(LanguageMiddleware, default=settings.default_language),
+        ],
+        exception_handlers=errors.handlers,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    return app

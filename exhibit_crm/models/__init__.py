@@ -1,0 +1,35 @@
+"""The domain model; importing this package registers every table on SQLModel.metadata."""
+
+from .access import STAFF_ROLES, ApiToken, AuditLog, ExhibitorUser, GateDevice, LoginAttempt, StaffUser, StaffUserBase
+from .events import (
+    BadgeType,
+    BadgeTypeBase,
+    Edition,
+    EditionBase,
+    EditionDay,
+    EditionDayBase,
+    Gate,
+    GateBase,
+    ProductCategory,
+    RegistrationQuestion,
+    RegistrationQuestionBase,
+    Series,
+    SeriesBase,
+    Zone,
+    ZoneAccess,
+    ZoneBase,
+)
+from .exhibitors import Exhibitor, ExhibitorBase, ExhibitorStatusChange, Lead, LeadQuestion, LeadScan
+from .mail import Campaign, OutboxAttachment, OutboxMessage, Segment
+from .people import Company, CompanyBase, Contact, ContactBase, ContactSource, Registration, RegistrationBase
+from .scans import Scan
+from .types import UTCDateTime, utcnow
+
+__all__ = [
+    "STAFF_ROLES", "ApiToken", "AuditLog", "BadgeType", "BadgeTypeBase", "Campaign", "Company", "CompanyBase",
+    "Contact", "ContactBase", "ContactSource", "Edition", "EditionBase", "EditionDay", "EditionDayBase", "Exhibitor",
+    "ExhibitorBase", "ExhibitorStatusChange", "ExhibitorUser", "Gate", "GateBase", "GateDevice", "Lead",
+    "LeadQuestion", "LeadScan", "LoginAttempt", "OutboxAttachment", "OutboxMessage", "ProductCategory",
+    "Registration", "RegistrationBase", "RegistrationQuestion", "RegistrationQuestionBase", "Scan", "Segment",
+    "Series", "SeriesBase", "StaffUser", "StaffUserBase", "UTCDateTime", "Zone", "ZoneAccess", "ZoneBase", "utcnow",
+]

@@ -1,0 +1,144 @@
+"""A show's structure: series, editions, days, zones, gates, badge types, questions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .types import created_at_field, enum_check, json_field
+
+BADGE_LAYOUTS = ("A6", "4x3in")
+REENTRY_RULES = ("free", "strict")
+QUESTION_KINDS = ("single", "multiple", "text")
+
+
+# Series: the recurring show across years.
+class SeriesBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    name_zh: str = Field(default="", max_length=200)
+
+
+class Series(SeriesBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = created_at_field()
+
+
+# Edition: one occurrence of a series, judged in its venue's time zone.
+class EditionBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    year: int = Field(ge=2000, le=2100)
+    venue: str = Field(default="", max_length=200)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    badge_layout: str = Field(default="A6", max_length=8)
+
+
+class Edition(EditionBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("series_id", "year"),
+        CheckConstraint(enum_check("badge_layout", BADGE_LAYOUTS), name="badge_layout"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    series_id: int = Field(foreign_key="series.id", index=True)
+    created_at: datetime = created_at_field()
+
+
+# EditionDay: one show day with its opening hours (local time of the venue).
+class EditionDayBase(SQLModel):
+    day: date
+    opens_at: time
+    closes_at: time
+
+
+class EditionDay(EditionDayBase, table=True):
+    __tablename__ = "edition_day"
+    __table_args__ = (UniqueConstraint("edition_id", "day"), CheckConstraint("opens_at < closes_at", name="hours"))
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", index=True, ondelete="CASCADE")
+
+
+# Zone: a hall, conference room or lounge with its entry rule.
+class ZoneBase(SQLModel):
+    name: str = Field(min_length=1, max_length=120)
+    name_zh: str = Field(default="", max_length=120)
+    reentry: str = Field(default="free", max_length=8)
+    margin_minutes: int = Field(default=30, ge=0, le=240)
+
+
+class Zone(ZoneBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("edition_id", "name"),
+        CheckConstraint(enum_check("reentry", REENTRY_RULES), name="reentry"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", index=True, ondelete="CASCADE")
+
+
+# Gate: an entrance that opens into one zone.
+class GateBase(SQLModel):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class Gate(GateBase, table=True):
+    __table_args__ = (UniqueConstraint("zone_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    zone_id: int = Field(foreign_key="zone.id", index=True, ondelete="CASCADE")
+
+
+# BadgeType: trade visitor, public visitor, VIP buyer, exhibitor staff, press, …
+class BadgeTypeBase(SQLModel):
+    code: str = Field(min_length=1, max_length=40, regex=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1, max_length=120)
+    name_zh: str = Field(default="", max_length=120)
+    color: str = Field(default="#1f6feb", regex=r"^#[0-9a-fA-F]{6}$")
+
+
+class BadgeType(BadgeTypeBase, table=True):
+    __tablename__ = "badge_type"
+    __table_args__ = (UniqueConstraint("edition_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", index=True, ondelete="CASCADE")
+
+
+# ZoneAccess: a badge type may enter a zone (on one day, or every day when day_id is null).
+class ZoneAccess(SQLModel, table=True):
+    __tablename__ = "zone_access"
+    __table_args__ = (UniqueConstraint("zone_id", "badge_type_id", "day_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    zone_id: int = Field(foreign_key="zone.id", index=True, ondelete="CASCADE")
+    badge_type_id: int = Field(foreign_key="badge_type.id", ondelete="CASCADE")
+    day_id: int | None = Field(default=None, foreign_key="edition_day.id", ondelete="CASCADE")
+
+
+# RegistrationQuestion: an edition's own question on the registration form.
+class RegistrationQuestionBase(SQLModel):
+    key: str = Field(min_length=1, max_length=40, regex=r"^[a-z0-9_]+$")
+    label: str = Field(min_length=1, max_length=300)
+    label_zh: str = Field(default="", max_length=300)
+    kind: str = Field(default="single", max_length=10)
+    required: bool = False
+    position: int = 0
+    # [{"value": "furniture", "label": "Furniture", "label_zh": "家具"}, …] for single and multiple choice
+    options: list[dict] = json_field(list)
+
+
+class RegistrationQuestion(RegistrationQuestionBase, table=True):
+    __tablename__ = "registration_question"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "key"),
+        CheckConstraint(enum_check("kind", QUESTION_KINDS), name="kind"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", index=True, ondelete="CASCADE")
+
+
+# ProductCategory: the edition-wide list that exhibitors pick from and visitors show interest in.
+class ProductCategory(SQLModel, table=True):
+    __tablename__ = "product_category"
+    __table_args__ = (UniqueConstraint("edition_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", index=True, ondelete="CASCADE")
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=120)
+    name_zh: str = Field(default="", max_length=120)

@@ -1,0 +1,1 @@
+"""The core's web layer: templating, authentication, CSRF, errors, and the helpers routes share."""

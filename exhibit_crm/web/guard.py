@@ -1,0 +1,132 @@
+"""Who is asking: session cookies and bearer tokens, role checks, CSRF, and running services."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from .. import auth
+from ..db import run_in_session
+from ..errors import DomainError, Forbidden, InvalidInput, Unauthorized
+from .templating import CSRF_SESSION_KEY
+
+T = TypeVar("T")
+Endpoint = Callable[[Request], Awaitable[Response]]
+SESSION_USER = "uid"
+SESSION_KIND = "kind"
+
+
+async def run_service(request: Request, fn: Callable[..., T], /, **kwargs) -> T:
+    """Call a domain service in one committed transaction, off the event loop."""
+    return await run_in_threadpool(run_in_session, request.app.state.engine, fn, **kwargs)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def principal(request: Request) -> auth.Principal | None:
+    """The principal of this request (bearer token first, then the session cookie), looked up once."""
+    if "principal" in request.state._state:
+        return request.state.principal
+    found = None
+    token = _bearer(request)
+    if token is not None:
+        found = await run_service(request, auth.principal_for_token, token=token)
+        request.state.via_token = True
+    elif request.session.get(SESSION_USER):
+        found = await run_service(request, auth.load_principal, kind=request.session.get(SESSION_KIND, "staff"),
+                                  user_id=request.session[SESSION_USER])
+    request.state.principal = found
+    return found
+
+
+def start_session(request: Request, who: auth.Principal) -> None:
+    request.session.clear()
+    request.session.update({SESSION_USER: who.id, SESSION_KIND: who.kind})
+
+
+def _allowed(who: auth.Principal | None, kinds: tuple[str, ...], roles: tuple[str, ...]) -> bool:
+    return who is not None and who.kind in kinds and (not roles or who.kind != "staff" or who.role in roles)
+
+
+def page(*roles: str, kinds: tuple[str, ...] = ("staff",), login: str = "login") -> Callable[[Endpoint], Endpoint]:
+    """An HTML page for signed-in users: strangers go to the login page, other roles get 403."""
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def wrapper(request: Request) -> Response:
+            who = await principal(request)
+            if who is None or who.kind not in kinds:
+                target = request.url_for(login).include_query_params(next=request.url.path)
+                return RedirectResponse(str(target), status_code=303)
+            if not _allowed(who, kinds, roles):
+                raise Forbidden("your role may not open this page")
+            return await endpoint(request)
+
+        return wrapper
+
+    return decorate
+
+
+def api(*roles: str, kinds: tuple[str, ...] = ("staff",)) -> Callable[[Endpoint], Endpoint]:
+    """A JSON endpoint: 401 without valid credentials, 403 for the wrong kind or role."""
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def wrapper(request: Request) -> Response:
+            who = await principal(request)
+            if who is None:
+                raise Unauthorized()
+            if not _allowed(who, kinds, roles):
+                raise Forbidden("this token may not use this endpoint")
+            if request.method not in ("GET", "HEAD", "OPTIONS") and not getattr(request.state, "via_token", False):
+                check_csrf(request, request.headers.get("x-csrf-token"))
+            return await endpoint(request)
+
+        wrapper.api_roles = roles  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get(CSRF_SESSION_KEY)
+    if not expected or not submitted or not hmac.compare_digest(str(expected), str(submitted)):
+        raise DomainError("csrf_failed", "the form has expired or did not come from this site; reload and try again",
+                          status=403)
+
+
+async def read_form(request: Request) -> FormData:
+    """The submitted form, after checking its CSRF token: every form handler reads through here."""
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    return form
+
+
+async def read_json(request: Request, model: type[BaseModel]) -> BaseModel:
+    """A JSON body validated into `model`; a 422 that names the field otherwise."""
+    try:
+        data = await request.json()
+    except ValueError:
+        raise InvalidInput("malformed_json", "the body is not valid JSON") from None
+    return validate(model, data)
+
+
+def validate(model: type[BaseModel], data: object) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        raise InvalidInput("invalid", f"{field}: {first['msg']}", field=field) from None

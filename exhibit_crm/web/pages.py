@@ -1,0 +1,80 @@
+"""Signing in and out, the language switch, the start page and the health check."""
+
+from __future__ import annotations
+
+from functools import partial
+from urllib.parse import urlsplit
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .. import auth
+from ..i18n import LANGUAGE_COOKIE, LANGUAGES
+from ..i18n import gettext as _
+from .guard import page, principal, read_form, run_service, start_session
+from .templating import render
+
+
+def _safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site: never send a user off-site after login."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else default
+
+
+async def login_page(request: Request, *, kind: str) -> Response:
+    context = {"kind": kind, "next": request.query_params.get("next", ""), "error": None, "account": ""}
+    if request.method == "GET":
+        return render(request, "auth/login.html", context)
+    form = await read_form(request)
+    account, password = str(form.get("account", "")), str(form.get("password", ""))
+    who = await run_service(request, auth.login, kind=kind, account=account, password=password,
+                            ip=request.client.host if request.client else "",
+                            max_failures=request.app.state.settings.login_max_failures)
+    if who is None:
+        context.update(error=_("Wrong username or password."), account=account)
+        return render(request, "auth/login.html", context, status_code=401)
+    start_session(request, who)
+    default = request.url_for("home").path if kind == "staff" else "/exhibitor"
+    return RedirectResponse(_safe_next(str(form.get("next", "")), default), status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    request.session.clear()
+    return RedirectResponse(request.url_for("login").path, status_code=303)
+
+
+async def switch_language(request: Request) -> Response:
+    language = request.path_params["language"]
+    response = RedirectResponse(_safe_next(request.query_params.get("next"), "/"), status_code=303)
+    if language in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@page()
+async def home(request: Request) -> Response:
+    return render(request, "home.html", {"who": await principal(request)})
+
+
+async def healthz(request: Request) -> Response:
+    def ping(session):
+        return session.execute(text("SELECT 1")).scalar_one()
+
+    await run_service(request, ping)
+    return JSONResponse({"status": "ok"})
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/login", partial(login_page, kind="staff"), methods=["GET", "POST"], name="login"),
+    Route("/exhibitor/login", partial(login_page, kind="exhibitor_user"), methods=["GET", "POST"],
+          name="exhibitor_login"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
+    Route("/lang/{language}", switch_language, name="switch_language"),
+    Route("/healthz", healthz, name="healthz"),
+]

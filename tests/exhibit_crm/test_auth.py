@@ -1,0 +1,71 @@
+from datetime import timedelta
+
+import pytest
+
+from exhibit_crm import auth
+from exhibit_crm.errors import Conflict, DomainError, InvalidInput
+from exhibit_crm.models import StaffUser, utcnow
+from tests import factories
+
+
+def test_passwords_are_stored_as_argon2_hashes(session):
+    user = factories.staff_user(session)
+    stored = session.get(StaffUser, user.id)
+    assert stored.password_hash.startswith("$argon2")
+    assert factories.PASSWORD not in stored.password_hash
+
+
+def test_usernames_are_unique(session):
+    factories.staff_user(session, username="bob")
+    with pytest.raises(Conflict) as error:
+        auth.create_staff_user(session, username="bob", password="another password", role="desk")
+    assert error.value.code == "username_taken"
+
+
+def test_short_passwords_are_refused(session):
+    with pytest.raises(InvalidInput) as error:
+        auth.create_staff_user(session, username="carol", password="short", role="desk")
+    assert error.value.field == "password"
+
+
+def test_wrong_password_gives_no_principal(session):
+    factories.staff_user(session)
+    assert auth.login(session, kind="staff", account="alice", password="wrong password") is None
+    assert auth.login(session, kind="staff", account="nobody", password=factories.PASSWORD) is None
+    who = auth.login(session, kind="staff", account="alice", password=factories.PASSWORD)
+    assert (who.kind, who.name, who.role) == ("staff", "alice", "admin")
+
+
+def test_logins_are_throttled_after_repeated_failures(session):
+    factories.staff_user(session)
+    now = utcnow()
+    for _ in range(5):
+        assert auth.login(session, kind="staff", account="alice", password="guess", now=now) is None
+    with pytest.raises(DomainError) as error:
+        auth.login(session, kind="staff", account="alice", password=factories.PASSWORD, now=now)
+    assert error.value.code == "throttled"
+    later = now + auth.THROTTLE_WINDOW + timedelta(seconds=1)
+    assert auth.login(session, kind="staff", account="alice", password=factories.PASSWORD, now=later) is not None
+
+
+def test_first_admin_is_created_once(session):
+    username, password = auth.ensure_first_admin(session)
+    session.commit()
+    assert auth.login(session, kind="staff", account=username, password=password).role == "admin"
+    assert auth.ensure_first_admin(session) is None
+
+
+def test_api_and_device_tokens_are_stored_hashed_and_resolve(session):
+    factories.staff_user(session)
+    ed = factories.edition(session)
+    plain, token = auth.create_api_token(session, username="alice")
+    assert plain not in token.token_hash
+    assert auth.principal_for_token(session, plain).name == "alice"
+    from sqlmodel import select
+
+    from exhibit_crm.models import Gate, Zone
+
+    gate = session.exec(select(Gate).join(Zone).where(Zone.edition_id == ed.id)).first()
+    device_token, device = auth.create_device(session, gate_id=gate.id, name="turnstile 1")
+    assert auth.principal_for_token(session, device_token).gate_id == gate.id
+    assert auth.principal_for_token(session, device_token + "x") is None

@@ -1,0 +1,53 @@
+"""Plain factory functions for tests: small, explicit, deterministic."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+
+from sqlmodel import Session
+
+from exhibit_crm import auth
+from exhibit_crm.models import BadgeType, Edition, EditionDay, Gate, Series, Zone
+
+PASSWORD = "correct horse battery"
+
+
+def staff_user(session: Session, *, username: str = "alice", role: str = "admin"):
+    user = auth.create_staff_user(session, username=username, password=PASSWORD, role=role)
+    session.commit()
+    return user
+
+
+def edition(session: Session, *, name: str = "Furniture Fair 2026", year: int = 2026) -> Edition:
+    """An edition with three days, two zones, one gate each, and the usual badge types."""
+    series = Series(name="Shanghai International Furniture Fair", name_zh="上海国际家具展")
+    session.add(series)
+    session.flush()
+    ed = Edition(series_id=series.id, name=name, year=year, venue="NECC Shanghai", timezone="Asia/Shanghai")
+    session.add(ed)
+    session.flush()
+    for offset in range(3):
+        session.add(EditionDay(edition_id=ed.id, day=date(year, 3, 10 + offset), opens_at=time(9), closes_at=time(17)))
+    for zone_name, rule in (("Hall 1", "free"), ("VIP Lounge", "strict")):
+        zone = Zone(edition_id=ed.id, name=zone_name, reentry=rule)
+        session.add(zone)
+        session.flush()
+        session.add(Gate(zone_id=zone.id, name=f"{zone_name} Gate A"))
+    for code, label in (("trade_visitor", "Trade visitor"), ("public_visitor", "Public visitor"),
+                        ("exhibitor_staff", "Exhibitor staff")):
+        session.add(BadgeType(edition_id=ed.id, code=code, name=label))
+    session.commit()
+    return ed
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, *, account: str = "alice", password: str = PASSWORD, path: str = "/login"):
+    token = csrf_from(client.get(path).text)
+    return client.post(path, data={"account": account, "password": password, "csrf_token": token},
+                       follow_redirects=False)
