@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ValidationError
+
 
 class DomainError(Exception):
     """A request the domain refuses; `code` is stable, `message` is for people."""
@@ -50,3 +52,17 @@ class Unauthorized(DomainError):
 
 class InvalidInput(DomainError):
     status = 422
+
+
+def validate_input(schema: type[BaseModel], data: dict) -> BaseModel:
+    """Validate input, raising InvalidInput that names the first bad field."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = str(first["msg"]).removeprefix("Value error, ")
+        field = ".".join(str(part) for part in first["loc"])
+        if not field:  # a rule over several fields names its field first: "closes_at must be …"
+            head = message.split(" ")[0].rstrip(":")
+            field = head if head in schema.model_fields else "body"
+        raise InvalidInput("invalid", f"{field}: {message}", field=field) from None

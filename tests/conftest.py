@@ -51,18 +51,19 @@ def pg_template(pg_cluster) -> str:
     return "template_head"
 
 
-def new_database_url(backend: str, request, tmp_path: Path) -> str:
-    """A fresh database at the current schema, on the given backend."""
+def new_database_url(backend: str, request, tmp_path: Path, *, migrated: bool = True) -> str:
+    """A fresh database on the given backend: at the current schema, or empty."""
     if backend == "sqlite":
         path = tmp_path / f"db{next(_counter)}.sqlite"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     cluster = request.getfixturevalue("pg_cluster")
-    template = request.getfixturevalue("pg_template")
+    template = f" TEMPLATE {request.getfixturevalue('pg_template')}" if migrated else ""
     name = f"test_{next(_counter)}"
     admin = create_engine(f"{cluster.url}/postgres", isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+        connection.execute(text(f"CREATE DATABASE {name}{template}"))
     admin.dispose()
     return f"{cluster.url}/{name}"
 
@@ -75,6 +76,11 @@ def backend(request) -> str:
 @pytest.fixture
 def database_url(backend, request, tmp_path) -> str:
     return new_database_url(backend, request, tmp_path)
+
+
+@pytest.fixture
+def empty_database_url(backend, request, tmp_path) -> str:
+    return new_database_url(backend, request, tmp_path, migrated=False)
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import field_validator, model_validator
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -33,6 +35,22 @@ class EditionBase(SQLModel):
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     badge_layout: str = Field(default="A6", max_length=8)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("an IANA time zone such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("badge_layout")
+    @classmethod
+    def _known_layout(cls, value: str) -> str:
+        if value not in BADGE_LAYOUTS:
+            raise ValueError("one of " + ", ".join(BADGE_LAYOUTS))
+        return value
+
 
 class Edition(EditionBase, table=True):
     __table_args__ = (
@@ -50,6 +68,12 @@ class EditionDayBase(SQLModel):
     opens_at: time
     closes_at: time
 
+    @model_validator(mode="after")
+    def _opens_before_closing(self):
+        if self.opens_at >= self.closes_at:
+            raise ValueError("closes_at must be later than opens_at")
+        return self
+
 
 class EditionDay(EditionDayBase, table=True):
     __tablename__ = "edition_day"
@@ -64,6 +88,13 @@ class ZoneBase(SQLModel):
     name_zh: str = Field(default="", max_length=120)
     reentry: str = Field(default="free", max_length=8)
     margin_minutes: int = Field(default=30, ge=0, le=240)
+
+    @field_validator("reentry")
+    @classmethod
+    def _known_rule(cls, value: str) -> str:
+        if value not in REENTRY_RULES:
+            raise ValueError("one of " + ", ".join(REENTRY_RULES))
+        return value
 
 
 class Zone(ZoneBase, table=True):
@@ -88,10 +119,10 @@ class Gate(GateBase, table=True):
 
 # BadgeType: trade visitor, public visitor, VIP buyer, exhibitor staff, press, …
 class BadgeTypeBase(SQLModel):
-    code: str = Field(min_length=1, max_length=40, regex=r"^[a-z0-9_]+$")
+    code: str = Field(min_length=1, max_length=40, schema_extra={"pattern": r"^[a-z0-9_]+$"})
     name: str = Field(min_length=1, max_length=120)
     name_zh: str = Field(default="", max_length=120)
-    color: str = Field(default="#1f6feb", regex=r"^#[0-9a-fA-F]{6}$")
+    color: str = Field(default="#1f6feb", schema_extra={"pattern": r"^#[0-9a-fA-F]{6}$"})
 
 
 class BadgeType(BadgeTypeBase, table=True):
@@ -113,7 +144,7 @@ class ZoneAccess(SQLModel, table=True):
 
 # RegistrationQuestion: an edition's own question on the registration form.
 class RegistrationQuestionBase(SQLModel):
-    key: str = Field(min_length=1, max_length=40, regex=r"^[a-z0-9_]+$")
+    key: str = Field(min_length=1, max_length=40, schema_extra={"pattern": r"^[a-z0-9_]+$"})
     label: str = Field(min_length=1, max_length=300)
     label_zh: str = Field(default="", max_length=300)
     kind: str = Field(default="single", max_length=10)
@@ -121,6 +152,21 @@ class RegistrationQuestionBase(SQLModel):
     position: int = 0
     # [{"value": "furniture", "label": "Furniture", "label_zh": "家具"}, …] for single and multiple choice
     options: list[dict] = json_field(list)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in QUESTION_KINDS:
+            raise ValueError("one of " + ", ".join(QUESTION_KINDS))
+        return value
+
+    @model_validator(mode="after")
+    def _choices_have_options(self):
+        if self.kind != "text" and not self.options:
+            raise ValueError("options: a choice question needs at least one option")
+        if any(not isinstance(o, dict) or not str(o.get("value", "")).strip() for o in self.options):
+            raise ValueError("options: each option needs a value")
+        return self
 
 
 class RegistrationQuestion(RegistrationQuestionBase, table=True):

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from .. import auth
 from ..db import run_in_session
-from ..errors import DomainError, Forbidden, InvalidInput, Unauthorized
+from ..errors import DomainError, Forbidden, InvalidInput, Unauthorized, validate_input
 from .templating import CSRF_SESSION_KEY
 
 T = TypeVar("T")
@@ -120,13 +120,4 @@ async def read_json(request: Request, model: type[BaseModel]) -> BaseModel:
         data = await request.json()
     except ValueError:
         raise InvalidInput("malformed_json", "the body is not valid JSON") from None
-    return validate(model, data)
-
-
-def validate(model: type[BaseModel], data: object) -> BaseModel:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "body"
-        raise InvalidInput("invalid", f"{field}: {first['msg']}", field=field) from None
+    return validate_input(model, data)

@@ -1,0 +1,179 @@
+"""Setting up a show: series, editions and what belongs to an edition (days, zones, gates, badge types,
+registration questions, product categories). One generic set of services serves the admin pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
+
+from . import audit
+from .errors import Conflict, InvalidInput, NotFound, validate_input
+from .models import (
+    BadgeType,
+    BadgeTypeBase,
+    Edition,
+    EditionBase,
+    EditionDay,
+    EditionDayBase,
+    Gate,
+    GateBase,
+    ProductCategory,
+    RegistrationQuestion,
+    RegistrationQuestionBase,
+    Series,
+    SeriesBase,
+    Zone,
+    ZoneBase,
+)
+
+
+class ProductCategoryBase(SQLModel):
+    code: str
+    name: str
+    name_zh: str = ""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of thing an admin sets up: its table, what input looks like, and what it belongs to."""
+
+    name: str
+    model: type[SQLModel]
+    schema: type[BaseModel]
+    parent: str | None  # the foreign-key column naming the parent, e.g. "edition_id"
+    order: tuple[str, ...] = ("id",)
+
+
+KINDS = {kind.name: kind for kind in (
+    Kind("series", Series, SeriesBase, None, ("name",)),
+    Kind("edition", Edition, EditionBase, "series_id", ("year",)),
+    Kind("day", EditionDay, EditionDayBase, "edition_id", ("day",)),
+    Kind("zone", Zone, ZoneBase, "edition_id", ("name",)),
+    Kind("gate", Gate, GateBase, "zone_id", ("name",)),
+    Kind("badge_type", BadgeType, BadgeTypeBase, "edition_id", ("name",)),
+    Kind("question", RegistrationQuestion, RegistrationQuestionBase, "edition_id", ("position", "id")),
+    Kind("product_category", ProductCategory, ProductCategoryBase, "edition_id", ("code",)),
+)}
+PARENT_KIND = {"series_id": "series", "edition_id": "edition", "zone_id": "zone"}
+
+
+def kind_of(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise NotFound("kind", name) from None
+
+
+def get(session: Session, kind: str, *, id: int) -> SQLModel:
+    """One record of a kind, or NotFound."""
+    row = session.get(kind_of(kind).model, id)
+    if row is None:
+        raise NotFound(kind, id)
+    return row
+
+
+def list_of(session: Session, kind: str, *, parent_id: int | None = None) -> list[SQLModel]:
+    """The records of a kind, under one parent when the kind has one."""
+    spec = kind_of(kind)
+    query = select(spec.model)
+    if spec.parent:
+        get(session, PARENT_KIND[spec.parent], id=parent_id)
+        query = query.where(getattr(spec.model, spec.parent) == parent_id)
+    return list(session.scalars(query.order_by(*(getattr(spec.model, col) for col in spec.order))))
+
+
+def _flush_or_conflict(session: Session, spec: Kind, row: SQLModel, changes: dict | None = None) -> None:
+    """Write the row (with changes) inside a savepoint, turning a unique clash into a Conflict."""
+    try:
+        # changes are applied inside the savepoint: begin_nested() flushes what is pending before it starts
+        with session.begin_nested():
+            for name, value in (changes or {}).items():
+                setattr(row, name, value)
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        field = _clashing_field(session, spec, row, changes or {})
+        raise Conflict("duplicate", f"{field}: another {spec.name.replace('_', ' ')} already has this value",
+                       field=field) from None
+
+
+def _clashing_field(session: Session, spec: Kind, row: SQLModel, changes: dict) -> str:
+    """Name the unique column that clashed, so the message can point at the form field."""
+    for constraint in spec.model.__table__.constraints:
+        columns = [c.name for c in getattr(constraint, "columns", []) if c.name != spec.parent]
+        if constraint.__class__.__name__ != "UniqueConstraint" or not columns:
+            continue
+        query = select(spec.model).where(*(getattr(spec.model, c.name) == changes.get(c.name, getattr(row, c.name))
+                                           for c in constraint.columns))
+        if row.id is not None:
+            query = query.where(spec.model.id != row.id)
+        if session.scalars(query).first() is not None:
+            return columns[-1]
+    return "body"
+
+
+def create(session: Session, kind: str, *, data: dict, parent_id: int | None = None,
+           actor: audit.Actor = audit.CLI) -> SQLModel:
+    """Create a record of a kind under its parent from validated input."""
+    spec = kind_of(kind)
+    values = validate_input(spec.schema, data).model_dump()
+    if spec.parent:
+        get(session, PARENT_KIND[spec.parent], id=parent_id)
+        values[spec.parent] = parent_id
+    row = spec.model(**values)
+    _flush_or_conflict(session, spec, row)
+    audit.log(session, f"exhibit_crm.{kind}.created", actor=actor, obj=row, data=_jsonable(values))
+    return row
+
+
+def update(session: Session, kind: str, *, id: int, data: dict, actor: audit.Actor = audit.CLI) -> SQLModel:
+    """Change some fields of a record; the whole record is validated again."""
+    spec = kind_of(kind)
+    row = get(session, kind, id=id)
+    current = {name: getattr(row, name) for name in spec.schema.model_fields}
+    unknown = set(data) - set(spec.schema.model_fields)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise InvalidInput("unknown_field", f"{field}: not a field of {kind}", field=field)
+    values = validate_input(spec.schema, {**current, **data}).model_dump()
+    changed = {name: value for name, value in values.items() if current[name] != value}
+    _flush_or_conflict(session, spec, row, changed)
+    if changed:
+        audit.log(session, f"exhibit_crm.{kind}.updated", actor=actor, obj=row, data=_jsonable(changed))
+    return row
+
+
+def delete(session: Session, kind: str, *, id: int, actor: audit.Actor = audit.CLI) -> None:
+    """Delete a record; refused while other records still depend on it."""
+    row = get(session, kind, id=id)
+    try:
+        with session.begin_nested():
+            session.delete(row)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("in_use", f"this {kind.replace('_', ' ')} is still in use and cannot be deleted") from None
+    audit.log(session, f"exhibit_crm.{kind}.deleted", actor=actor, data={"id": id})
+
+
+def edition_overview(session: Session, *, edition_id: int) -> dict:
+    """An edition with everything set up under it, for the edition page and the API."""
+    edition = get(session, "edition", id=edition_id)
+    zones = list_of(session, "zone", parent_id=edition_id)
+    return {
+        "edition": edition,
+        "series": get(session, "series", id=edition.series_id),
+        "days": list_of(session, "day", parent_id=edition_id),
+        "zones": [{"zone": zone, "gates": list_of(session, "gate", parent_id=zone.id)} for zone in zones],
+        "badge_types": list_of(session, "badge_type", parent_id=edition_id),
+        "questions": list_of(session, "question", parent_id=edition_id),
+        "product_categories": list_of(session, "product_category", parent_id=edition_id),
+    }
+
+
+def _jsonable(values: dict) -> dict:
+    return {key: value if isinstance(value, (int, float, str, bool, list, dict, type(None))) else str(value)
+            for key, value in values.items()}

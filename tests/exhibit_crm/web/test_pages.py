@@ -1,0 +1,89 @@
+from tests import factories
+
+
+def test_healthz_answers_from_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_login_sets_an_http_only_signed_session_cookie(client, session):
+    factories.staff_user(session)
+    response = factories.login(client)
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "exhibit_crm_session=" in cookie
+    assert "httponly" in cookie.lower()
+    assert factories.PASSWORD not in cookie
+
+
+def test_wrong_password_is_refused_with_a_message(client, session):
+    factories.staff_user(session)
+    response = factories.login(client, password="not the password")
+    assert response.status_code == 401
+    assert "Wrong username or password" in response.text
+    assert 'value="alice"' in response.text
+
+
+def test_login_without_csrf_token_is_rejected(client, session):
+    factories.staff_user(session)
+    client.get("/login")
+    response = client.post("/login", data={"account": "alice", "password": factories.PASSWORD})
+    assert response.status_code == 403
+    assert 'data-code="csrf_failed"' in response.text
+    assert client.get("/", follow_redirects=False).status_code == 303  # still signed out
+
+
+def test_a_forged_csrf_token_is_rejected(client, session):
+    factories.staff_user(session)
+    client.get("/login")
+    response = client.post("/login", data={"account": "alice", "password": factories.PASSWORD,
+                                           "csrf_token": "forged"})
+    assert response.status_code == 403
+
+
+def test_repeated_failures_throttle_the_account(client, session):
+    factories.staff_user(session)
+    for _ in range(5):
+        assert factories.login(client, password="guess").status_code == 401
+    response = factories.login(client)
+    assert response.status_code == 429
+    assert 'data-code="throttled"' in response.text
+
+
+def test_logout_needs_the_csrf_token(client, session):
+    factories.staff_user(session)
+    factories.login(client)
+    assert client.post("/logout").status_code == 403
+    token = factories.csrf_from(client.get("/login").text)
+    response = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303
+
+
+def test_login_never_redirects_off_site(client, session):
+    factories.staff_user(session)
+    token = factories.csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"account": "alice", "password": factories.PASSWORD, "csrf_token": token,
+                                           "next": "https://evil.example/"}, follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client):
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("http://testserver/login?next=")
+
+
+def test_language_switch_sets_a_cookie_and_returns(client):
+    response = client.get("/lang/zh-CN?next=/login", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+    assert "lang=zh-CN" in response.headers["set-cookie"]
+    assert '<html lang="zh-CN">' in client.get("/login").text
+
+
+def test_unknown_pages_get_a_404_page_and_api_paths_json(client):
+    assert client.get("/nowhere").status_code == 404
+    response = client.get("/api/v1/nowhere")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
