@@ -7,6 +7,7 @@ import importlib
 import json
 import sys
 
+from . import commands
 from .errors import DomainError
 from .settings import SettingsError
 
@@ -53,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(exc.as_dict(), ensure_ascii=False))
         print(f"exhibit-crm: {exc.message}", file=sys.stderr)
         return 1
+    finally:
+        commands.close()
 
 
 if __name__ == "__main__":

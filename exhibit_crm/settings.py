@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -57,6 +58,14 @@ def _base_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _mail_from(value: str) -> str:
+    _name, address = parseaddr(value)
+    local, _, domain = address.partition("@")
+    if not local or not domain:
+        raise ValueError("an address such as 'Furniture Fair <noreply@fair.example>'")
+    return value
+
+
 def _language(value: str) -> str:
     if value not in LANGUAGES:
         raise ValueError("one of " + ", ".join(LANGUAGES))
@@ -76,7 +85,8 @@ SETTINGS = (
     Setting("SMTP_URL", "smtp://127.0.0.1:25",
             "Mail server for the outbox sender: smtp://[user:password@]host:port, smtps://… or smtp+starttls://…",
             _smtp_url),
-    Setting("MAIL_FROM", "exhibit-crm <noreply@localhost>", "Sender address of every message the CRM sends.", str),
+    Setting("MAIL_FROM", "exhibit-crm <noreply@localhost>", "Sender address of every message the CRM sends.",
+            _mail_from),
     Setting("BASE_URL", "http://127.0.0.1:8000", "Public address of the app, used in links inside e-mails.", _base_url),
     Setting("DEFAULT_LANGUAGE", "en", "Language of pages when the browser asks for none we have: en or zh-CN.",
             _language),

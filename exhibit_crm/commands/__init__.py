@@ -15,5 +15,14 @@ def settings() -> Settings:
     return load_settings()
 
 
+@cache
 def engine() -> Engine:
+    """One engine per command run; closed by the CLI when the command ends."""
     return make_engine(settings().database_url)
+
+
+def close() -> None:
+    if engine.cache_info().currsize:
+        engine().dispose()
+    engine.cache_clear()
+    settings.cache_clear()

@@ -27,6 +27,7 @@ def test_postgresql_urls_use_psycopg3():
     ("BASE_URL", "crm.example.com", "http"),
     ("DEFAULT_LANGUAGE", "fr", "zh-CN"),
     ("LOGIN_MAX_FAILURES", "0", "at least 1"),
+    ("MAIL_FROM", "nobody", "noreply@"),
 ])
 def test_a_bad_value_names_the_setting_and_what_was_expected(name, value, expected):
     with pytest.raises(SettingsError) as error:
