@@ -38,8 +38,7 @@ async def login_page(request: Request, *, kind: str) -> Response:
         context.update(error=_("Wrong username or password."), account=account)
         return render(request, "auth/login.html", context, status_code=401)
     start_session(request, who)
-    default = request.url_for("home").path if kind == "staff" else "/exhibitor"
-    return RedirectResponse(_safe_next(str(form.get("next", "")), default), status_code=303)
+    return RedirectResponse(_safe_next(str(form.get("next", "")), request.url_for("home").path), status_code=303)
 
 
 async def logout(request: Request) -> Response:
@@ -56,7 +55,7 @@ async def switch_language(request: Request) -> Response:
     return response
 
 
-@page()
+@page(kinds=("staff", "exhibitor_user"))
 async def home(request: Request) -> Response:
     return render(request, "home.html", {"who": await principal(request)})
 

@@ -1,0 +1,274 @@
+import json
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, func, select
+
+from exhibit_crm import commands, outbox
+from exhibit_crm.cli import main
+from exhibit_crm.commands import mail as mail_command
+from exhibit_crm.db import session_scope
+from exhibit_crm.errors import InvalidInput
+from exhibit_crm.models import AuditLog, OutboxMessage, utcnow
+from tests.smtp import SmtpServer
+
+MAIL_FROM = "Furniture Fair 家具展 <noreply@fair.example>"
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture
+def smtp():
+    with SmtpServer() as server:
+        yield server
+
+
+def queue(session, count: int = 1, **fields) -> list[OutboxMessage]:
+    messages = [outbox.queue_message(session, to_addr=f"visitor{i}@example.cn", subject=f"Your badge {i}",
+                                     text_body=f"Hello {i}\n", **fields) for i in range(count)]
+    session.commit()
+    return messages
+
+
+def send(engine, smtp: SmtpServer, now, **kwargs) -> outbox.SendReport:
+    return outbox.send_due(engine, smtp_url=smtp.url, mail_from=MAIL_FROM, now=now, **kwargs)
+
+
+def body(part) -> str:
+    # text travels with SMTP's CRLF line ends; what a reader sees is the lines
+    return part.get_content().replace("\r\n", "\n")
+
+
+def stored(engine) -> dict[int, OutboxMessage]:
+    with Session(engine) as session:
+        return {message.id: message for message in session.scalars(select(OutboxMessage))}
+
+
+def test_a_message_exists_only_if_its_transaction_commits(engine, session):
+    outbox.queue_message(session, to_addr="gone@example.cn", subject="never", text_body="rolled back")
+    session.rollback()
+    kept = outbox.queue_message(session, to_addr="kept@example.cn", subject="kept", text_body="committed")
+    session.commit()
+    assert [(m.id, m.to_addr, m.status) for m in stored(engine).values()] == [(kept.id, "kept@example.cn", "queued")]
+    assert kept.message_id.endswith("@exhibit-crm.local>")
+
+
+@pytest.mark.parametrize("address", ["", "no-at-sign", "a@b", "two words@example.cn", "王伟@example.cn",
+                                     "a@b@example.cn", "x@-bad-.cn"])
+def test_addresses_we_cannot_send_to_are_refused(address):
+    with pytest.raises(InvalidInput) as error:
+        outbox.normalise_address(address)
+    assert (error.value.code, error.value.field) == ("invalid_email", "to_addr")
+
+
+def test_addresses_are_normalised():
+    assert outbox.normalise_address("  Wang.Wei@Example.CN ") == "Wang.Wei@example.cn"
+    assert outbox.normalise_address("li@例子.中国") == "li@xn--fsqu00a.xn--fiqs8s"
+
+
+def test_header_injection_is_refused(session):
+    with pytest.raises(InvalidInput) as error:
+        outbox.queue_message(session, to_addr="a@example.cn", subject="hi\r\nBcc: victim@example.cn", text_body="")
+    assert error.value.field == "subject"
+    with pytest.raises(InvalidInput) as error:
+        outbox.queue_message(session, to_addr="bad address", subject="hi", text_body="")
+    assert error.value.field == "to_addr"
+
+
+def test_multipart_mail_with_attachment_and_chinese_text_arrives_intact(engine, session, smtp):
+    pdf = b"%PDF-1.4\n\x00\xff binary badge"
+    text, html = "您好，王伟：\n附件是您的胸卡。\n", "<p>您好，<b>王伟</b>：附件是您的胸卡。</p>\n"
+    subject = "2026 上海国际家具展 — 您的电子胸卡 / your e-badge"
+    message = outbox.queue_message(session, to_addr="wang.wei@example.cn", to_name="王伟", subject=subject,
+                                   text_body=text, html_body=html, kind="badge",
+                                   attachments=[("胸卡 badge.pdf", "application/pdf", pdf)])
+    session.commit()
+    now = utcnow()
+
+    report = send(engine, smtp, now)
+
+    assert (report.sent_ids, report.retried_ids, report.failed_ids) == ([message.id], [], [])
+    assert smtp.envelopes == [("noreply@fair.example", ["wang.wei@example.cn"])]
+    [received] = smtp.messages
+    assert received["Subject"] == subject
+    assert received["Message-ID"] == message.message_id
+    [to] = received["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("王伟", "wang.wei@example.cn")
+    assert received["From"].addresses[0].display_name == "Furniture Fair 家具展"
+    assert received.get_content_type() == "multipart/mixed"
+    assert body(received.get_body(("plain",))) == text
+    assert body(received.get_body(("html",))) == html
+    [attachment] = received.iter_attachments()
+    assert (attachment.get_filename(), attachment.get_content_type()) == ("胸卡 badge.pdf", "application/pdf")
+    assert attachment.get_content() == pdf
+    row = stored(engine)[message.id]
+    assert (row.status, row.sent_at, row.attempts, row.claim_token) == ("sent", now, 1, None)
+
+
+def test_text_only_mail_is_a_single_part(engine, session, smtp):
+    queue(session)
+    send(engine, smtp, utcnow())
+    [received] = smtp.messages
+    assert received.get_content_type() == "text/plain"
+    assert body(received) == "Hello 0\n"
+
+
+def test_outbox_survives_an_smtp_server_that_is_down_and_then_up(engine, session, smtp):
+    messages = queue(session, 5)
+    smtp.stop()
+    t0 = utcnow()
+
+    down = send(engine, smtp, t0)
+    assert (down.sent, down.retried, down.failed) == (0, 5, 0)
+    for row in stored(engine).values():
+        assert (row.status, row.attempts, row.next_attempt_at) == ("queued", 1, t0 + MINUTE)
+        assert "Connection" in row.last_error or "refused" in row.last_error
+    assert send(engine, smtp, t0 + 30 * timedelta(seconds=1)).as_dict()["retried"] == 0  # back-off is respected
+    t1 = t0 + MINUTE
+    assert send(engine, smtp, t1).retried == 5
+    assert {(row.attempts, row.next_attempt_at) for row in stored(engine).values()} == {(2, t1 + 2 * MINUTE)}
+
+    smtp.start()
+    up = send(engine, smtp, t1 + 2 * MINUTE)
+    again = send(engine, smtp, t1 + 60 * MINUTE)
+
+    assert sorted(up.sent_ids) == sorted(m.id for m in messages)
+    assert again.as_dict() == outbox.SendReport().as_dict()
+    assert Counter(smtp.message_ids()) == Counter({m.message_id: 1 for m in messages})
+    assert {(row.status, row.attempts, row.last_error) for row in stored(engine).values()} == {("sent", 3, "")}
+    with Session(engine) as check:
+        assert check.scalar(select(func.count()).where(AuditLog.action == "exhibit_crm.outbox.sent")) == 5
+
+
+def test_two_senders_racing_deliver_each_message_exactly_once(engine, session, smtp):
+    messages = queue(session, 30)
+    now = utcnow()
+    start = threading.Barrier(2)
+
+    def sender():
+        start.wait()
+        return send(engine, smtp, now, batch=4)
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = [future.result() for future in [pool.submit(sender), pool.submit(sender)]]
+
+    assert not set(first.sent_ids) & set(second.sent_ids)
+    assert sorted(first.sent_ids + second.sent_ids) == sorted(m.id for m in messages)
+    assert Counter(smtp.message_ids()) == Counter({m.message_id: 1 for m in messages})
+
+
+def test_a_claim_taken_by_one_sender_cannot_be_taken_by_another(engine, session):
+    messages = queue(session, 3)
+    ids, now = [m.id for m in messages], utcnow()
+    with session_scope(engine) as first:
+        assert outbox.claim_rows(first, ids=ids, token="a", now=now, lease=5 * MINUTE) == 3
+    # a second sender that saw the same rows as due before the first committed its claim gets none of them
+    with session_scope(engine) as second:
+        assert outbox.claim_rows(second, ids=ids, token="b", now=now, lease=5 * MINUTE) == 0
+    assert outbox.claim_due(engine, now=now)[1] == []
+    assert {row.claim_token for row in stored(engine).values()} == {"a"}
+
+
+def test_a_stale_claim_is_retried_after_the_lease_and_not_before(engine, session, smtp):
+    [message] = queue(session)
+    t0 = utcnow()
+    token, claimed = outbox.claim_due(engine, now=t0, lease=5 * MINUTE)  # a sender that then crashes
+    assert [m.id for m in claimed] == [message.id]
+
+    early = send(engine, smtp, t0 + 4 * MINUTE)
+    assert (early.sent, smtp.messages, stored(engine)[message.id].status) == (0, [], "sending")
+
+    late = send(engine, smtp, t0 + 5 * MINUTE + timedelta(seconds=1))
+    assert late.sent_ids == [message.id]
+    assert smtp.message_ids() == [message.message_id]
+    assert (stored(engine)[message.id].status, stored(engine)[message.id].attempts) == ("sent", 2)
+
+
+def test_a_message_whose_last_attempt_was_lost_with_its_sender_is_failed(engine, session, smtp):
+    [message] = queue(session)
+    t0 = utcnow()
+    outbox.claim_due(engine, now=t0, lease=5 * MINUTE)  # the only attempt allowed, and the sender dies
+
+    report = send(engine, smtp, t0 + 6 * MINUTE, max_attempts=1)
+
+    assert (report.sent, report.failed_ids, smtp.messages) == (0, [message.id], [])
+    row = stored(engine)[message.id]
+    assert (row.status, row.claim_token) == ("failed", None)
+    assert row.last_error == "gave up: the sender of attempt 1 stopped before it finished"
+
+
+def test_permanent_rejection_fails_and_temporary_rejection_retries(engine, session, smtp):
+    refused, busy, fine = queue(session, 3)
+    smtp.refuse[refused.to_addr] = "550 5.1.1 no such user"
+    smtp.refuse[busy.to_addr] = "450 4.2.1 mailbox busy"
+    now = utcnow()
+
+    report = send(engine, smtp, now)
+
+    assert (report.sent_ids, report.retried_ids, report.failed_ids) == ([fine.id], [busy.id], [refused.id])
+    rows = stored(engine)
+    assert (rows[refused.id].status, rows[refused.id].last_error) == ("failed", "550 5.1.1 no such user")
+    assert (rows[busy.id].status, rows[busy.id].next_attempt_at) == ("queued", now + MINUTE)
+    assert rows[busy.id].last_error.startswith("450")
+    assert smtp.message_ids() == [fine.message_id]
+    with Session(engine) as check:
+        failed = check.scalars(select(AuditLog).where(AuditLog.action == "exhibit_crm.outbox.failed")).all()
+    assert [(entry.object_type, entry.object_id) for entry in failed] == [("outbox_message", refused.id)]
+
+
+def test_the_sender_gives_up_after_the_last_attempt(engine, session, smtp):
+    [message] = queue(session)
+    smtp.stop()
+    when = utcnow()
+    outcomes = []
+    for _ in range(3):
+        report = send(engine, smtp, when, max_attempts=3)
+        outcomes.append((report.retried, report.failed))
+        when = stored(engine)[message.id].next_attempt_at
+    assert outcomes == [(1, 0), (1, 0), (0, 1)]
+    row = stored(engine)[message.id]
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert send(engine, smtp, when + 24 * 60 * MINUTE).as_dict()["failed"] == 0
+
+
+def test_backoff_doubles_up_to_an_hour():
+    assert [outbox.backoff(n) / MINUTE for n in (1, 2, 3, 4, 6, 7, 20)] == [1, 2, 4, 8, 32, 60, 60]
+
+
+@pytest.fixture
+def fresh_settings():
+    commands.settings.cache_clear()
+    yield
+    commands.settings.cache_clear()
+
+
+def test_send_mail_once_prints_a_json_report(engine, session, smtp, database_url, monkeypatch, capsys,
+                                             fresh_settings):
+    [message] = queue(session)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SMTP_URL", smtp.url)
+    monkeypatch.setenv("MAIL_FROM", MAIL_FROM)
+
+    assert main(["send-mail", "--once", "--json"]) == 0
+
+    report = json.loads(capsys.readouterr().out)
+    assert report == {"sent": 1, "retried": 0, "failed": 0, "sent_ids": [message.id], "retried_ids": [],
+                      "failed_ids": []}
+    assert smtp.message_ids() == [message.message_id]
+
+
+def test_the_long_running_sender_reports_what_it_did_until_asked_to_stop():
+    stop, printed = threading.Event(), []
+    results = [outbox.SendReport(sent_ids=[1, 2]), outbox.SendReport(), outbox.SendReport(failed_ids=[3])]
+
+    def send():
+        if len(results) == 1:
+            stop.set()  # as the signal handler does; the run in hand still finishes
+        return results.pop(0)
+
+    mail_command.serve(send, interval=0, stop=stop, report=printed.append)
+
+    assert [(r.sent_ids, r.failed_ids) for r in printed] == [([1, 2], []), ([], [3])]
+    assert results == []
