@@ -13,7 +13,6 @@ it again, with the same Message-ID header, so receiving systems and people can r
 
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
 import uuid
@@ -27,6 +26,7 @@ from email.utils import format_datetime, make_msgid
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Engine, and_, or_, select, update
 from sqlmodel import Session
 
@@ -43,8 +43,6 @@ DEFAULT_DOMAIN = "exhibit-crm.local"
 # 7-bit transfer encodings (quoted-printable/base64) for non-ASCII bodies: not every relay on the way offers 8BITMIME
 MIME_POLICY = policy.default.clone(cte_type="7bit")
 
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
 
 
 class Attachment(NamedTuple):
@@ -84,18 +82,13 @@ class SendReport:
 
 def normalise_address(value: str, *, field_name: str = "to_addr") -> str:
     """The address with surrounding blanks removed and the domain in lower-case ASCII, or InvalidInput."""
-    local, at, domain = (value or "").strip().rpartition("@")
     try:
-        domain = domain.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        domain = ""
-    # an ASCII local part keeps delivery independent of SMTPUTF8 support at the receiving server
-    if not (at and _LOCAL_PART.match(local) and _DOMAIN.match(domain) and len(local) <= 64):
-        raise InvalidInput("invalid_email", f"{value!r} is not an e-mail address we can send to", field=field_name)
-    address = f"{local}@{domain}"
-    if len(address) > 254:
-        raise InvalidInput("invalid_email", "the e-mail address is longer than 254 characters", field=field_name)
-    return address
+        # an ASCII local part keeps delivery independent of SMTPUTF8 support at the receiving server
+        checked = validate_email((value or "").strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput("invalid_email", f"{value!r} is not an e-mail address we can send to: {exc}",
+                           field=field_name) from None
+    return checked.ascii_email
 
 
 def _check_header(value: str, field_name: str, max_length: int) -> str:
