@@ -87,3 +87,9 @@ def test_unknown_pages_get_a_404_page_and_api_paths_json(client):
     response = client.get("/api/v1/nowhere")
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+def test_a_wrong_method_keeps_the_allow_header(client):
+    response = client.delete("/healthz")
+    assert response.status_code == 405
+    assert "GET" in response.headers["allow"]
