@@ -14,6 +14,7 @@ from sqlmodel import Session
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "exhibit_crm_read_only"
 
 
 def _sqlite_engine(url: str, **kwargs) -> Engine:
@@ -35,7 +36,9 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
     def _on_begin(connection):
         # Deferred transactions that later write fail at once with "database is locked" when two
         # processes upgrade their read locks; taking the write lock up front makes them queue instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers need no lock in WAL mode, so a long report never holds up a gate scan.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -54,6 +57,11 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def reader(engine: Engine) -> Engine:
+    """The same engine for transactions that only read (on SQLite they then take no write lock)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends normally, rolled back otherwise."""
@@ -69,4 +77,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def run_in_session(engine: Engine, fn: Callable[..., T], /, **kwargs) -> T:
     """Call a service with a fresh session and commit what it did."""
     with session_scope(engine) as session:
+        return fn(session, **kwargs)
+
+
+def read_in_session(engine: Engine, fn: Callable[..., T], /, **kwargs) -> T:
+    """Call a service that only reads, in a transaction that takes no write lock."""
+    with Session(reader(engine), expire_on_commit=False) as session:
         return fn(session, **kwargs)

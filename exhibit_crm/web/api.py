@@ -14,7 +14,7 @@ from starlette.routing import Route
 from .. import __version__, auth, editions
 from ..errors import NotFound
 from . import openapi
-from .guard import principal, read_json, run_service
+from .guard import principal, read_json, read_service, run_service
 from .openapi import Operation
 
 WRITERS = ("admin",)
@@ -143,7 +143,7 @@ def _handlers(name: str) -> dict:
     kind, public = editions.KINDS[name], PUBLIC[name]
 
     async def list_all(request: Request) -> Response:
-        rows = await run_service(request, editions.list_of, kind=name, parent_id=_id(request, kind.parent))
+        rows = await read_service(request, editions.list_of, kind=name, parent_id=_id(request, kind.parent))
         return _answer(public, rows)
 
     async def create(request: Request) -> Response:
@@ -153,7 +153,7 @@ def _handlers(name: str) -> dict:
         return _answer(public, row, 201)
 
     async def read(request: Request) -> Response:
-        return _answer(public, await run_service(request, editions.get, kind=name, id=_id(request, "id")))
+        return _answer(public, await read_service(request, editions.get, kind=name, id=_id(request, "id")))
 
     async def update(request: Request) -> Response:
         body = await read_json(request, UPDATE[name])
@@ -200,7 +200,7 @@ async def me(request: Request) -> Response:
 
 
 async def overview(request: Request) -> Response:
-    found = await run_service(request, editions.edition_overview, edition_id=_id(request, "id"))
+    found = await read_service(request, editions.edition_overview, edition_id=_id(request, "id"))
     zones = [{**PUBLIC["zone"].model_validate(z["zone"]).model_dump(), "gates": z["gates"]} for z in found["zones"]]
     return _answer(EditionOverview, {**found, "zones": zones})
 

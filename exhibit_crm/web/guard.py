@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .. import auth
-from ..db import run_in_session
+from ..db import read_in_session, run_in_session
 from ..errors import DomainError, Forbidden, InvalidInput, Unauthorized, validate_input
 from .templating import CSRF_SESSION_KEY
 
@@ -27,6 +27,11 @@ SESSION_KIND = "kind"
 async def run_service(request: Request, fn: Callable[..., T], /, **kwargs) -> T:
     """Call a domain service in one committed transaction, off the event loop."""
     return await run_in_threadpool(run_in_session, request.app.state.engine, fn, **kwargs)
+
+
+async def read_service(request: Request, fn: Callable[..., T], /, **kwargs) -> T:
+    """Call a service that only reads; on SQLite it then waits for no writer."""
+    return await run_in_threadpool(read_in_session, request.app.state.engine, fn, **kwargs)
 
 
 def _bearer(request: Request) -> str | None:
@@ -42,11 +47,11 @@ async def principal(request: Request) -> auth.Principal | None:
     found = None
     token = _bearer(request)
     if token is not None:
-        found = await run_service(request, auth.principal_for_token, token=token)
+        found = await read_service(request, auth.principal_for_token, token=token)
         request.state.via_token = True
     elif request.session.get(SESSION_USER):
-        found = await run_service(request, auth.load_principal, kind=request.session.get(SESSION_KIND, "staff"),
-                                  user_id=request.session[SESSION_USER])
+        found = await read_service(request, auth.load_principal, kind=request.session.get(SESSION_KIND, "staff"),
+                                   user_id=request.session[SESSION_USER])
     request.state.principal = found
     return found
 

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from .. import auth
 from ..i18n import LANGUAGE_COOKIE, LANGUAGES
 from ..i18n import gettext as _
-from .guard import page, principal, read_form, run_service, start_session
+from .guard import page, principal, read_form, read_service, run_service, start_session
 from .templating import render
 
 
@@ -64,7 +64,7 @@ async def healthz(request: Request) -> Response:
     def ping(session):
         return session.execute(text("SELECT 1")).scalar_one()
 
-    await run_service(request, ping)
+    await read_service(request, ping)
     return JSONResponse({"status": "ok"})
 
 

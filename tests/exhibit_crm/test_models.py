@@ -107,3 +107,18 @@ def test_times_come_back_as_utc(session):
     ed = factories.edition(session)
     session.expire_all()
     assert session.get(type(ed), ed.id).created_at.tzinfo is UTC
+
+
+def test_readers_do_not_wait_for_a_writer(engine):
+    """A long report must not hold up a gate scan, nor a scan a report (SQLite: WAL + deferred reads)."""
+    from sqlalchemy import text
+
+    from exhibit_crm.db import reader
+
+    with engine.connect() as writer:
+        writer.execute(insert(Contact), [_contact(email="writer@example.cn")])  # holds the write lock, uncommitted
+        with reader(engine).connect() as report:
+            assert report.execute(text("SELECT count(*) FROM contact")).scalar_one() == 0
+        writer.commit()
+    with reader(engine).connect() as report:
+        assert report.execute(text("SELECT count(*) FROM contact")).scalar_one() == 1
