@@ -1,0 +1,288 @@
+"""Admin pages for setting up shows: series, editions and, on one page per edition, its days, zones, gates,
+badge types, registration questions and product categories."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import cache
+from zoneinfo import available_timezones
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from .. import audit, editions
+from ..errors import Conflict, InvalidInput, NotFound
+from ..i18n import gettext as _
+from ..models import Edition, Gate, Zone
+from .forms import Failure, form_data, options_text
+from .guard import page, principal, read_form, run_service
+from .templating import render
+
+PARTS = ("day", "zone", "gate", "badge_type", "question", "product_category")
+SECTION = {"day": "days", "zone": "zones", "gate": "zones", "badge_type": "badge-types", "question": "questions",
+           "product_category": "product-categories"}
+REFUSALS = (InvalidInput, Conflict)
+PageAgain = Callable[[Request, Failure], Awaitable[Response]]
+
+
+@cache
+def timezones() -> list[str]:
+    return sorted(available_timezones())
+
+
+# Queries and checks the pages need beyond the generic services.
+
+def series_listing(session: Session) -> list[dict]:
+    """Every series with its editions (newest first), each with its number of zones and gates."""
+    zones = dict(session.execute(select(Zone.edition_id, func.count(Zone.id)).group_by(Zone.edition_id)).all())
+    gates = dict(session.execute(select(Zone.edition_id, func.count(Gate.id)).join(Gate, Gate.zone_id == Zone.id)
+                                 .group_by(Zone.edition_id)).all())
+    by_series: dict[int, list[dict]] = {}
+    for edition in session.scalars(select(Edition).order_by(Edition.year.desc(), Edition.name)):
+        by_series.setdefault(edition.series_id, []).append(
+            {"edition": edition, "zones": zones.get(edition.id, 0), "gates": gates.get(edition.id, 0)})
+    return [{"series": series, "editions": by_series.get(series.id, [])}
+            for series in editions.list_of(session, "series")]
+
+
+def series_page_data(session: Session, *, series_id: int) -> dict:
+    """A series and its editions."""
+    return {"series": editions.get(session, "series", id=series_id),
+            "editions": editions.list_of(session, "edition", parent_id=series_id)}
+
+
+def delete_edition(session: Session, *, id: int, actor: audit.Actor) -> int:
+    """Delete an edition and say which series it was in."""
+    series_id = editions.get(session, "edition", id=id).series_id
+    editions.delete(session, "edition", id=id, actor=actor)
+    return series_id
+
+
+def _part_in_edition(session: Session, *, edition_id: int, kind: str, id: int) -> None:
+    """Refuse a part addressed through an edition it does not belong to."""
+    row = editions.get(session, kind, id=id)
+    owner = editions.get(session, "zone", id=row.zone_id).edition_id if kind == "gate" else row.edition_id
+    if owner != edition_id:
+        raise NotFound(kind, id)
+
+
+def create_part(session: Session, *, edition_id: int, kind: str, data: dict, zone_id: int | None,
+                actor: audit.Actor) -> object:
+    """Add a part to an edition; a gate goes into one of the edition's zones."""
+    parent_id = edition_id
+    if kind == "gate":
+        _part_in_edition(session, edition_id=edition_id, kind="zone", id=zone_id or 0)
+        parent_id = zone_id
+    else:
+        editions.get(session, "edition", id=edition_id)
+    return editions.create(session, kind, data=data, parent_id=parent_id, actor=actor)
+
+
+def update_part(session: Session, *, edition_id: int, kind: str, id: int, data: dict, actor: audit.Actor) -> object:
+    """Change a part of an edition."""
+    _part_in_edition(session, edition_id=edition_id, kind=kind, id=id)
+    return editions.update(session, kind, id=id, data=data, actor=actor)
+
+
+def delete_part(session: Session, *, edition_id: int, kind: str, id: int, actor: audit.Actor) -> None:
+    """Remove a part of an edition."""
+    _part_in_edition(session, edition_id=edition_id, kind=kind, id=id)
+    editions.delete(session, kind, id=id, actor=actor)
+
+
+# Rendering and the one shape every form post has.
+
+def _messages(request: Request) -> list[str]:
+    flashes = {"saved": _("Saved."), "deleted": _("Deleted.")}
+    return [text for key, text in flashes.items() if request.query_params.get(key)]
+
+
+def _render(request: Request, name: str, context: dict, failed: Failure | None) -> Response:
+    context.update(failed=failed, messages=[] if failed else _messages(request))
+    return render(request, name, context, status_code=failed.status if failed else 200)
+
+
+async def _actor(request: Request) -> audit.Actor:
+    return (await principal(request)).actor
+
+
+def _zone_id(kind: str, form: FormData) -> int | None:
+    """The zone a new gate goes into, named by the form's hidden field."""
+    if kind != "gate":
+        return None
+    try:
+        return int(str(form.get("zone_id")))
+    except ValueError:
+        raise NotFound("zone", form.get("zone_id")) from None
+
+
+async def _post(request: Request, *, form_id: str | Callable[[FormData], str], kind: str,
+                action: Callable[[FormData], Awaitable[str]], page_again: PageAgain) -> Response:
+    """Read the form (CSRF checked), run the action; on a refusal show the page again with the user's input."""
+    form = await read_form(request)
+    try:
+        target = await action(form)
+    except REFUSALS as exc:
+        name = form_id(form) if callable(form_id) else form_id
+        return await page_again(request, Failure.of(name, kind, form, exc))
+    return RedirectResponse(target, status_code=303)
+
+
+def _path(request: Request, name: str, flash: str = "saved", anchor: str = "", **params) -> str:
+    return f"{request.url_for(name, **params).path}?{flash}=1{'#' + anchor if anchor else ''}"
+
+
+# Series.
+
+async def _series_list(request: Request, failed: Failure | None = None) -> Response:
+    listing = await run_service(request, series_listing)
+    return _render(request, "admin/series_list.html", {"listing": listing}, failed)
+
+
+@page("admin")
+async def series_list(request: Request) -> Response:
+    if request.method == "GET":
+        return await _series_list(request)
+
+    async def create(form: FormData) -> str:
+        series = await run_service(request, editions.create, kind="series", data=form_data("series", form),
+                                   actor=await _actor(request))
+        return _path(request, "admin_series", series_id=series.id)
+
+    return await _post(request, form_id="series-new", kind="series", action=create, page_again=_series_list)
+
+
+async def _series_page(request: Request, failed: Failure | None = None) -> Response:
+    data = await run_service(request, series_page_data, series_id=request.path_params["series_id"])
+    return _render(request, "admin/series.html", {**data, "timezones": timezones()}, failed)
+
+
+@page("admin")
+async def series_detail(request: Request) -> Response:
+    series_id = request.path_params["series_id"]
+    if request.method == "GET":
+        return await _series_page(request)
+
+    async def save(form: FormData) -> str:
+        await run_service(request, editions.update, kind="series", id=series_id, data=form_data("series", form),
+                          actor=await _actor(request))
+        return _path(request, "admin_series", series_id=series_id)
+
+    return await _post(request, form_id="series", kind="series", action=save, page_again=_series_page)
+
+
+@page("admin")
+async def series_delete(request: Request) -> Response:
+    async def remove(form: FormData) -> str:
+        await run_service(request, editions.delete, kind="series", id=request.path_params["series_id"],
+                          actor=await _actor(request))
+        return _path(request, "admin_series_list", flash="deleted")
+
+    return await _post(request, form_id="series", kind="", action=remove, page_again=_series_page)
+
+
+@page("admin")
+async def edition_create(request: Request) -> Response:
+    async def create(form: FormData) -> str:
+        edition = await run_service(request, editions.create, kind="edition", data=form_data("edition", form),
+                                    parent_id=request.path_params["series_id"], actor=await _actor(request))
+        return _path(request, "admin_edition", edition_id=edition.id)
+
+    return await _post(request, form_id="edition-new", kind="edition", action=create, page_again=_series_page)
+
+
+# One edition and its parts.
+
+async def _edition_page(request: Request, failed: Failure | None = None) -> Response:
+    overview = await run_service(request, editions.edition_overview, edition_id=request.path_params["edition_id"])
+    options = {q.id: options_text(q.options) for q in overview["questions"]}
+    return _render(request, "admin/edition.html", {**overview, "options": options, "timezones": timezones()}, failed)
+
+
+@page("admin")
+async def edition_detail(request: Request) -> Response:
+    edition_id = request.path_params["edition_id"]
+    if request.method == "GET":
+        return await _edition_page(request)
+
+    async def save(form: FormData) -> str:
+        await run_service(request, editions.update, kind="edition", id=edition_id, data=form_data("edition", form),
+                          actor=await _actor(request))
+        return _path(request, "admin_edition", edition_id=edition_id)
+
+    return await _post(request, form_id="edition", kind="edition", action=save, page_again=_edition_page)
+
+
+@page("admin")
+async def edition_delete(request: Request) -> Response:
+    async def remove(form: FormData) -> str:
+        series_id = await run_service(request, delete_edition, id=request.path_params["edition_id"],
+                                      actor=await _actor(request))
+        return _path(request, "admin_series", flash="deleted", series_id=series_id)
+
+    return await _post(request, form_id="edition", kind="", action=remove, page_again=_edition_page)
+
+
+def _kind(request: Request) -> str:
+    kind = request.path_params["kind"]
+    if kind not in PARTS:
+        raise NotFound("section", kind)
+    return kind
+
+
+@page("admin")
+async def part_create(request: Request) -> Response:
+    edition_id, kind = request.path_params["edition_id"], _kind(request)
+
+    async def create(form: FormData) -> str:
+        await run_service(request, create_part, edition_id=edition_id, kind=kind, data=form_data(kind, form),
+                          zone_id=_zone_id(kind, form), actor=await _actor(request))
+        return _path(request, "admin_edition", anchor=SECTION[kind], edition_id=edition_id)
+
+    def form_id(form: FormData) -> str:
+        return f"gate-new-{_zone_id(kind, form)}" if kind == "gate" else f"{kind}-new"
+
+    return await _post(request, form_id=form_id, kind=kind, action=create, page_again=_edition_page)
+
+
+@page("admin")
+async def part_update(request: Request) -> Response:
+    edition_id, kind, part_id = request.path_params["edition_id"], _kind(request), request.path_params["part_id"]
+
+    async def save(form: FormData) -> str:
+        await run_service(request, update_part, edition_id=edition_id, kind=kind, id=part_id,
+                          data=form_data(kind, form), actor=await _actor(request))
+        return _path(request, "admin_edition", anchor=SECTION[kind], edition_id=edition_id)
+
+    return await _post(request, form_id=f"{kind}-{part_id}", kind=kind, action=save, page_again=_edition_page)
+
+
+@page("admin")
+async def part_delete(request: Request) -> Response:
+    edition_id, kind, part_id = request.path_params["edition_id"], _kind(request), request.path_params["part_id"]
+
+    async def remove(form: FormData) -> str:
+        await run_service(request, delete_part, edition_id=edition_id, kind=kind, id=part_id,
+                          actor=await _actor(request))
+        return _path(request, "admin_edition", flash="deleted", anchor=SECTION[kind], edition_id=edition_id)
+
+    return await _post(request, form_id=f"{kind}-{part_id}", kind="", action=remove, page_again=_edition_page)
+
+
+routes = [
+    Route("/admin/series", series_list, methods=["GET", "POST"], name="admin_series_list"),
+    Route("/admin/series/{series_id:int}", series_detail, methods=["GET", "POST"], name="admin_series"),
+    Route("/admin/series/{series_id:int}/delete", series_delete, methods=["POST"], name="admin_series_delete"),
+    Route("/admin/series/{series_id:int}/editions", edition_create, methods=["POST"], name="admin_edition_create"),
+    Route("/admin/editions/{edition_id:int}", edition_detail, methods=["GET", "POST"], name="admin_edition"),
+    Route("/admin/editions/{edition_id:int}/delete", edition_delete, methods=["POST"], name="admin_edition_delete"),
+    Route("/admin/editions/{edition_id:int}/{kind}", part_create, methods=["POST"], name="admin_part_create"),
+    Route("/admin/editions/{edition_id:int}/{kind}/{part_id:int}", part_update, methods=["POST"],
+          name="admin_part_update"),
+    Route("/admin/editions/{edition_id:int}/{kind}/{part_id:int}/delete", part_delete, methods=["POST"],
+          name="admin_part_delete"),
+]

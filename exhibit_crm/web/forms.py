@@ -1,0 +1,88 @@
+"""Turning the admin pages' HTML forms into service input, and service refusals back into field errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from starlette.datastructures import FormData
+
+from ..errors import DomainError
+from ..i18n import gettext as _
+
+# The form fields of each kind the admin pages edit, in the services' own names.
+FIELDS = {
+    "series": ("name", "name_zh"),
+    "edition": ("name", "year", "venue", "timezone", "badge_layout"),
+    "day": ("day", "opens_at", "closes_at"),
+    "zone": ("name", "name_zh", "reentry", "margin_minutes"),
+    "gate": ("name",),
+    "badge_type": ("code", "name", "name_zh", "color"),
+    "question": ("key", "label", "label_zh", "kind", "required", "position", "options"),
+    "product_category": ("code", "name", "name_zh"),
+}
+CHECKBOXES = {"required"}
+
+
+def parse_options(text: str) -> list[dict]:
+    """One option per line, "value|English label|中文标签"; the labels may be left out."""
+    options = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        value, label, label_zh = ([part.strip() for part in line.split("|", 2)] + ["", ""])[:3]
+        options.append({"value": value, "label": label or value, "label_zh": label_zh})
+    return options
+
+
+def options_text(options: list[dict]) -> str:
+    """The options of a question as the textarea shows them, the inverse of parse_options."""
+    return "\n".join("|".join([str(o.get("value", "")), str(o.get("label", "")), str(o.get("label_zh", ""))])
+                     for o in options)
+
+
+def form_data(kind: str, form: FormData) -> dict:
+    """The fields of one kind out of a submitted form, as the services take them."""
+    data: dict = {}
+    for name in FIELDS[kind]:
+        if name in CHECKBOXES:
+            data[name] = name in form
+        elif name == "options":
+            data[name] = parse_options(str(form.get(name, "")))
+        else:
+            data[name] = str(form.get(name, "")).strip()
+    return data
+
+
+def _field_message(exc: DomainError) -> str:
+    if exc.code == "duplicate":
+        return _("Another entry already uses this value.")
+    if exc.code == "in_use":
+        return _("This is still in use and cannot be deleted.")
+    detail = exc.message.split(": ", 1)[-1] if exc.field else exc.message
+    return _("Please check this value: %(detail)s") % {"detail": detail}
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """A form the services refused: which form, what the user typed, and where the error goes."""
+
+    form: str
+    message: str
+    status: int
+    field: str | None = None  # None: the error belongs to the whole form
+    values: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, form_id: str, kind: str, form: FormData | None, exc: DomainError) -> Failure:
+        name = (exc.field or "").split(".")[0]
+        return cls(form=form_id, message=_field_message(exc), status=exc.status,
+                   field=name if name in FIELDS.get(kind, ()) else None,
+                   values={key: value for key, value in (form or {}).items() if key != "csrf_token"})
+
+    def value(self, form_id: str, name: str, default: object = "") -> object:
+        """What a field shows: the user's input on the refused form, else the stored value."""
+        if form_id != self.form:
+            return default
+        if name in CHECKBOXES:
+            return name in self.values
+        return self.values.get(name, "")
