@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
 from . import audit
 from .errors import Conflict, InvalidInput, NotFound, validate_input
@@ -32,9 +32,9 @@ from .models import (
 
 
 class ProductCategoryBase(SQLModel):
-    code: str
-    name: str
-    name_zh: str = ""
+    code: str = Field(min_length=1, max_length=40, schema_extra={"pattern": r"^[a-z0-9_]+$"})
+    name: str = Field(min_length=1, max_length=120)
+    name_zh: str = Field(default="", max_length=120)
 
 
 @dataclass(frozen=True)
@@ -177,3 +177,61 @@ def edition_overview(session: Session, *, edition_id: int) -> dict:
 def _jsonable(values: dict) -> dict:
     return {key: value if isinstance(value, (int, float, str, bool, list, dict, type(None))) else str(value)
             for key, value in values.items()}
+
+
+def series_listing(session: Session) -> list[dict]:
+    """Every series with its editions (newest first), each with its number of zones and gates."""
+    zones = dict(session.execute(select(Zone.edition_id, func.count(Zone.id)).group_by(Zone.edition_id)).all())
+    gates = dict(session.execute(select(Zone.edition_id, func.count(Gate.id)).join(Gate, Gate.zone_id == Zone.id)
+                                 .group_by(Zone.edition_id)).all())
+    by_series: dict[int, list[dict]] = {}
+    for edition in session.scalars(select(Edition).order_by(Edition.year.desc(), Edition.name)):
+        by_series.setdefault(edition.series_id, []).append(
+            {"edition": edition, "zones": zones.get(edition.id, 0), "gates": gates.get(edition.id, 0)})
+    return [{"series": series, "editions": by_series.get(series.id, [])}
+            for series in list_of(session, "series")]
+
+
+def series_page_data(session: Session, *, series_id: int) -> dict:
+    """A series and its """
+    return {"series": get(session, "series", id=series_id),
+            "editions": list_of(session, "edition", parent_id=series_id)}
+
+
+def delete_edition(session: Session, *, id: int, actor: audit.Actor) -> int:
+    """Delete an edition and say which series it was in."""
+    series_id = get(session, "edition", id=id).series_id
+    delete(session, "edition", id=id, actor=actor)
+    return series_id
+
+
+def _part_in_edition(session: Session, *, edition_id: int, kind: str, id: int) -> None:
+    """Refuse a part addressed through an edition it does not belong to."""
+    row = get(session, kind, id=id)
+    owner = get(session, "zone", id=row.zone_id).edition_id if kind == "gate" else row.edition_id
+    if owner != edition_id:
+        raise NotFound(kind, id)
+
+
+def create_part(session: Session, *, edition_id: int, kind: str, data: dict, zone_id: int | None,
+                actor: audit.Actor) -> object:
+    """Add a part to an edition; a gate goes into one of the edition's zones."""
+    parent_id = edition_id
+    if kind == "gate":
+        _part_in_edition(session, edition_id=edition_id, kind="zone", id=zone_id or 0)
+        parent_id = zone_id
+    else:
+        get(session, "edition", id=edition_id)
+    return create(session, kind, data=data, parent_id=parent_id, actor=actor)
+
+
+def update_part(session: Session, *, edition_id: int, kind: str, id: int, data: dict, actor: audit.Actor) -> object:
+    """Change a part of an edition."""
+    _part_in_edition(session, edition_id=edition_id, kind=kind, id=id)
+    return update(session, kind, id=id, data=data, actor=actor)
+
+
+def delete_part(session: Session, *, edition_id: int, kind: str, id: int, actor: audit.Actor) -> None:
+    """Remove a part of an edition."""
+    _part_in_edition(session, edition_id=edition_id, kind=kind, id=id)
+    delete(session, kind, id=id, actor=actor)

@@ -7,8 +7,6 @@ from collections.abc import Awaitable, Callable
 from functools import cache
 from zoneinfo import available_timezones
 
-from sqlalchemy import func, select
-from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,9 +15,8 @@ from starlette.routing import Route
 from .. import audit, editions
 from ..errors import Conflict, InvalidInput, NotFound
 from ..i18n import gettext as _
-from ..models import Edition, Gate, Zone
 from .forms import Failure, form_data, options_text
-from .guard import page, principal, read_form, run_service
+from .guard import page, principal, read_form, read_service, run_service
 from .templating import render
 
 PARTS = ("day", "zone", "gate", "badge_type", "question", "product_category")
@@ -32,66 +29,6 @@ PageAgain = Callable[[Request, Failure], Awaitable[Response]]
 @cache
 def timezones() -> list[str]:
     return sorted(available_timezones())
-
-
-# Queries and checks the pages need beyond the generic services.
-
-def series_listing(session: Session) -> list[dict]:
-    """Every series with its editions (newest first), each with its number of zones and gates."""
-    zones = dict(session.execute(select(Zone.edition_id, func.count(Zone.id)).group_by(Zone.edition_id)).all())
-    gates = dict(session.execute(select(Zone.edition_id, func.count(Gate.id)).join(Gate, Gate.zone_id == Zone.id)
-                                 .group_by(Zone.edition_id)).all())
-    by_series: dict[int, list[dict]] = {}
-    for edition in session.scalars(select(Edition).order_by(Edition.year.desc(), Edition.name)):
-        by_series.setdefault(edition.series_id, []).append(
-            {"edition": edition, "zones": zones.get(edition.id, 0), "gates": gates.get(edition.id, 0)})
-    return [{"series": series, "editions": by_series.get(series.id, [])}
-            for series in editions.list_of(session, "series")]
-
-
-def series_page_data(session: Session, *, series_id: int) -> dict:
-    """A series and its editions."""
-    return {"series": editions.get(session, "series", id=series_id),
-            "editions": editions.list_of(session, "edition", parent_id=series_id)}
-
-
-def delete_edition(session: Session, *, id: int, actor: audit.Actor) -> int:
-    """Delete an edition and say which series it was in."""
-    series_id = editions.get(session, "edition", id=id).series_id
-    editions.delete(session, "edition", id=id, actor=actor)
-    return series_id
-
-
-def _part_in_edition(session: Session, *, edition_id: int, kind: str, id: int) -> None:
-    """Refuse a part addressed through an edition it does not belong to."""
-    row = editions.get(session, kind, id=id)
-    owner = editions.get(session, "zone", id=row.zone_id).edition_id if kind == "gate" else row.edition_id
-    if owner != edition_id:
-        raise NotFound(kind, id)
-
-
-def create_part(session: Session, *, edition_id: int, kind: str, data: dict, zone_id: int | None,
-                actor: audit.Actor) -> object:
-    """Add a part to an edition; a gate goes into one of the edition's zones."""
-    parent_id = edition_id
-    if kind == "gate":
-        _part_in_edition(session, edition_id=edition_id, kind="zone", id=zone_id or 0)
-        parent_id = zone_id
-    else:
-        editions.get(session, "edition", id=edition_id)
-    return editions.create(session, kind, data=data, parent_id=parent_id, actor=actor)
-
-
-def update_part(session: Session, *, edition_id: int, kind: str, id: int, data: dict, actor: audit.Actor) -> object:
-    """Change a part of an edition."""
-    _part_in_edition(session, edition_id=edition_id, kind=kind, id=id)
-    return editions.update(session, kind, id=id, data=data, actor=actor)
-
-
-def delete_part(session: Session, *, edition_id: int, kind: str, id: int, actor: audit.Actor) -> None:
-    """Remove a part of an edition."""
-    _part_in_edition(session, edition_id=edition_id, kind=kind, id=id)
-    editions.delete(session, kind, id=id, actor=actor)
 
 
 # Rendering and the one shape every form post has.
@@ -139,7 +76,7 @@ def _path(request: Request, name: str, flash: str = "saved", anchor: str = "", *
 # Series.
 
 async def _series_list(request: Request, failed: Failure | None = None) -> Response:
-    listing = await run_service(request, series_listing)
+    listing = await read_service(request, editions.series_listing)
     return _render(request, "admin/series_list.html", {"listing": listing}, failed)
 
 
@@ -157,7 +94,7 @@ async def series_list(request: Request) -> Response:
 
 
 async def _series_page(request: Request, failed: Failure | None = None) -> Response:
-    data = await run_service(request, series_page_data, series_id=request.path_params["series_id"])
+    data = await read_service(request, editions.series_page_data, series_id=request.path_params["series_id"])
     return _render(request, "admin/series.html", {**data, "timezones": timezones()}, failed)
 
 
@@ -198,7 +135,7 @@ async def edition_create(request: Request) -> Response:
 # One edition and its parts.
 
 async def _edition_page(request: Request, failed: Failure | None = None) -> Response:
-    overview = await run_service(request, editions.edition_overview, edition_id=request.path_params["edition_id"])
+    overview = await read_service(request, editions.edition_overview, edition_id=request.path_params["edition_id"])
     options = {q.id: options_text(q.options) for q in overview["questions"]}
     return _render(request, "admin/edition.html", {**overview, "options": options, "timezones": timezones()}, failed)
 
@@ -220,7 +157,7 @@ async def edition_detail(request: Request) -> Response:
 @page("admin")
 async def edition_delete(request: Request) -> Response:
     async def remove(form: FormData) -> str:
-        series_id = await run_service(request, delete_edition, id=request.path_params["edition_id"],
+        series_id = await run_service(request, editions.delete_edition, id=request.path_params["edition_id"],
                                       actor=await _actor(request))
         return _path(request, "admin_series", flash="deleted", series_id=series_id)
 
@@ -239,7 +176,7 @@ async def part_create(request: Request) -> Response:
     edition_id, kind = request.path_params["edition_id"], _kind(request)
 
     async def create(form: FormData) -> str:
-        await run_service(request, create_part, edition_id=edition_id, kind=kind, data=form_data(kind, form),
+        await run_service(request, editions.create_part, edition_id=edition_id, kind=kind, data=form_data(kind, form),
                           zone_id=_zone_id(kind, form), actor=await _actor(request))
         return _path(request, "admin_edition", anchor=SECTION[kind], edition_id=edition_id)
 
@@ -254,7 +191,7 @@ async def part_update(request: Request) -> Response:
     edition_id, kind, part_id = request.path_params["edition_id"], _kind(request), request.path_params["part_id"]
 
     async def save(form: FormData) -> str:
-        await run_service(request, update_part, edition_id=edition_id, kind=kind, id=part_id,
+        await run_service(request, editions.update_part, edition_id=edition_id, kind=kind, id=part_id,
                           data=form_data(kind, form), actor=await _actor(request))
         return _path(request, "admin_edition", anchor=SECTION[kind], edition_id=edition_id)
 
@@ -266,7 +203,7 @@ async def part_delete(request: Request) -> Response:
     edition_id, kind, part_id = request.path_params["edition_id"], _kind(request), request.path_params["part_id"]
 
     async def remove(form: FormData) -> str:
-        await run_service(request, delete_part, edition_id=edition_id, kind=kind, id=part_id,
+        await run_service(request, editions.delete_part, edition_id=edition_id, kind=kind, id=part_id,
                           actor=await _actor(request))
         return _path(request, "admin_edition", flash="deleted", anchor=SECTION[kind], edition_id=edition_id)
 
