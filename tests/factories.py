@@ -51,3 +51,21 @@ def login(client, *, account: str = "alice", password: str = PASSWORD, path: str
     token = csrf_from(client.get(path).text)
     return client.post(path, data={"account": account, "password": password, "csrf_token": token},
                        follow_redirects=False)
+
+
+def exhibitor_user(session: Session, ed: Edition, *, email: str = "sales@huamei.example.cn",
+                   company: str = "广州华美家居有限公司"):
+    """An exhibitor of the edition with one user account (password PASSWORD)."""
+    from exhibit_crm.models import Company, Exhibitor, ExhibitorUser
+    from exhibit_crm.security import hash_password
+
+    firm = Company(name=company, name_key=company.lower().replace(" ", ""))
+    session.add(firm)
+    session.flush()
+    exhibitor = Exhibitor(edition_id=ed.id, company_id=firm.id, status="paid", booth_hall="N1", booth_number="N1-A01")
+    session.add(exhibitor)
+    session.flush()
+    user = ExhibitorUser(exhibitor_id=exhibitor.id, email=email, name="陈静", password_hash=hash_password(PASSWORD))
+    session.add(user)
+    session.commit()
+    return user

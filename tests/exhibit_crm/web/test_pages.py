@@ -93,3 +93,14 @@ def test_a_wrong_method_keeps_the_allow_header(client):
     response = client.delete("/healthz")
     assert response.status_code == 405
     assert "GET" in response.headers["allow"]
+
+
+def test_exhibitor_users_sign_in_on_their_own_page_and_not_as_staff(client, session):
+    user = factories.exhibitor_user(session, factories.edition(session))
+    assert factories.login(client, account=user.email).status_code == 401  # the staff login does not know them
+    response = factories.login(client, account=user.email.upper(), path="/exhibitor/login")
+    assert response.status_code == 303
+    home = client.get("/")
+    assert home.status_code == 200
+    assert user.email in home.text
+    assert "/admin/series" not in home.text
