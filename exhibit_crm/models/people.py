@@ -49,10 +49,12 @@ class Contact(ContactBase, table=True):
         # e-mails are stored normalised, so uniqueness holds for "A@x.cn" and "a@x.cn " alike
         CheckConstraint("email IS NULL OR email = lower(trim(email))", name="email_normalised"),
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="reachable"),
+        CheckConstraint("phone IS NULL OR phone LIKE '+%'", name="phone_e164"),
     )
     id: int | None = Field(default=None, primary_key=True)
     email: str | None = Field(default=None, max_length=254, unique=True)
-    phone: str | None = Field(default=None, max_length=20, index=True)
+    # E.164; one person per number, like one per e-mail, so a phone alone finds the same contact again
+    phone: str | None = Field(default=None, max_length=20, unique=True, index=True)
     company_id: int | None = Field(default=None, foreign_key="company.id", index=True)
     consent_marketing: bool = False
     consent_marketing_at: datetime | None = when_field()

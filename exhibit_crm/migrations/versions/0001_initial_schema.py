@@ -108,13 +108,14 @@ def upgrade() -> None:
     sa.Column('updated_at', exhibit_crm.models.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint('email IS NOT NULL OR phone IS NOT NULL', name=op.f('ck_contact_reachable')),
     sa.CheckConstraint('email IS NULL OR email = lower(trim(email))', name=op.f('ck_contact_email_normalised')),
+    sa.CheckConstraint("phone IS NULL OR phone LIKE '+%'", name=op.f('ck_contact_phone_e164')),
     sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_contact_company_id_company')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contact')),
     sa.UniqueConstraint('email', name=op.f('uq_contact_email'))
     )
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_company_id'), ['company_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contact_phone'), ['phone'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contact_phone'), ['phone'], unique=True)
 
     op.create_table('edition',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
