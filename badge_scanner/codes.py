@@ -1,0 +1,192 @@
+"""Badge codes: a registration id and badge version signed with the organiser's Ed25519 key.
+
+A code is base32 (RFC 4648, upper case, no padding) of an 8-byte header and the 64-byte
+signature over that header:
+
+    format (1 byte) | key id (1 byte) | registration id (4 bytes) | badge version (2 bytes)
+
+all big-endian. Base32 stays inside the QR alphanumeric character set, so the QR is small,
+and a keyboard-wedge scanner can type it. The format is described in docs/badges.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import os
+import re
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from exhibit_crm.errors import DomainError
+
+FORMAT = 1
+KEY_FILE = "badge-signing-key.pem"
+_HEADER = struct.Struct(">BBIH")
+_SIGNATURE_BYTES = 64
+CODE_BYTES = _HEADER.size + _SIGNATURE_BYTES
+CODE_LENGTH = len(base64.b32encode(bytes(CODE_BYTES)).rstrip(b"="))  # 116 characters
+_CODE_RE = re.compile(r"[A-Z2-7]+")
+_LOOKS_LIKE = re.compile(rf"[A-Za-z2-7]{{{CODE_LENGTH}}}")
+REASONS = ("malformed", "bad_signature", "unknown_format")
+
+
+class InvalidCode(DomainError):
+    """A badge code that does not verify; `reason` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__("invalid_code", f"badge code is not valid ({reason.replace('_', ' ')})")
+        self.reason = reason
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class BadgeRef:
+    registration_id: int
+    badge_version: int
+
+
+def _key_id(public_raw: bytes) -> int:
+    # One byte is enough to tell a rotated key from the current one; the signature does the proving.
+    return hashlib.sha256(public_raw).digest()[0]
+
+
+class Verifier:
+    """Checks badge codes with the public key only, so a gate device can verify but never mint."""
+
+    def __init__(self, public_key: Ed25519PublicKey):
+        self._key = public_key
+        self.key_id = _key_id(self.public_key_raw())
+
+    @classmethod
+    def from_pem(cls, pem: bytes | str) -> Verifier:
+        key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("not an Ed25519 public key")
+        return cls(key)
+
+    @classmethod
+    def from_raw(cls, raw: bytes) -> Verifier:
+        return cls(Ed25519PublicKey.from_public_bytes(raw))
+
+    def public_key_raw(self) -> bytes:
+        return self._key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    def public_key_pem(self) -> str:
+        pem = self._key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return pem.decode("ascii")
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.public_key_raw()).hexdigest()
+
+    def verify(self, code: str) -> BadgeRef:
+        """Return what a code names, or raise InvalidCode with the reason it fails."""
+        data = _decode(code)
+        header, signature = data[: _HEADER.size], data[_HEADER.size:]
+        fmt, key_id, registration_id, badge_version = _HEADER.unpack(header)
+        if fmt != FORMAT:
+            raise InvalidCode("unknown_format")
+        if key_id != self.key_id:
+            raise InvalidCode("bad_signature")
+        try:
+            self._key.verify(signature, header)
+        except InvalidSignature:
+            raise InvalidCode("bad_signature") from None
+        return BadgeRef(registration_id, badge_version)
+
+
+def _decode(code: str) -> bytes:
+    if not isinstance(code, str):
+        raise InvalidCode("malformed")
+    # Scanners that type the code add a newline and may send lower case; nothing else is forgiven.
+    # ASCII is checked before upper-casing because "ß".upper() == "SS".
+    text = code.strip()
+    if not text.isascii():
+        raise InvalidCode("malformed")
+    text = text.upper()
+    if len(text) != CODE_LENGTH or not _CODE_RE.fullmatch(text):
+        raise InvalidCode("malformed")
+    padded = text + "=" * (-len(text) % 8)
+    try:
+        data = base64.b32decode(padded)
+    except (binascii.Error, ValueError):
+        raise InvalidCode("malformed") from None
+    # The last character carries unused bits that b32decode ignores; without this check two
+    # different strings would decode to the same signed bytes.
+    if _encode(data) != text:
+        raise InvalidCode("malformed")
+    return data
+
+
+def _encode(data: bytes) -> str:
+    return base64.b32encode(data).decode("ascii").rstrip("=")
+
+
+def looks_like_code(text: str) -> bool:
+    """Whether text has the shape of a badge code (no signature check), e.g. to route a search."""
+    return isinstance(text, str) and _LOOKS_LIKE.fullmatch(text.strip()) is not None
+
+
+class Signer:
+    """Holds the organiser's private key and mints badge codes."""
+
+    def __init__(self, private_key: Ed25519PrivateKey):
+        self._key = private_key
+        self.verifier = Verifier(private_key.public_key())
+
+    @classmethod
+    def generate(cls) -> Signer:
+        return cls(Ed25519PrivateKey.generate())
+
+    def sign(self, registration_id: int, badge_version: int) -> str:
+        """The badge code for this registration and badge version."""
+        if not 0 < registration_id < 2**32 or not 0 < badge_version < 2**16:
+            raise ValueError("registration id must fit 32 bits and badge version 16 bits")
+        header = _HEADER.pack(FORMAT, self.verifier.key_id, registration_id, badge_version)
+        return _encode(header + self._key.sign(header))
+
+    def private_key_pem(self) -> bytes:
+        return self._key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+
+@functools.cache
+def load_signer(data_dir: Path) -> Signer:
+    """The signer for a data directory, creating its key pair on first use; cached per directory."""
+    path = Path(data_dir) / KEY_FILE
+    if not path.exists():
+        _create_key(path)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
+    return Signer(key)
+
+
+def _create_key(path: Path) -> None:
+    # Write a complete file under a private name, then hard-link it into place: the link either
+    # succeeds or finds the key another process made first, so racing processes share one key
+    # and no reader ever sees a half-written file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(Signer.generate().private_key_pem())
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+    finally:
+        temp.unlink(missing_ok=True)

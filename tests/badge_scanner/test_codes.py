@@ -1,0 +1,187 @@
+import base64
+import multiprocessing
+import os
+import stat
+import struct
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from badge_scanner import codes
+from badge_scanner.codes import (
+    CODE_LENGTH,
+    KEY_FILE,
+    BadgeRef,
+    InvalidCode,
+    Signer,
+    Verifier,
+    load_signer,
+    looks_like_code,
+)
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+@pytest.fixture(scope="module")
+def signer() -> Signer:
+    # Ed25519 signatures are deterministic, so a fixed key gives the same codes on every run
+    return Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+
+
+@pytest.fixture(scope="module")
+def code(signer) -> str:
+    return signer.sign(4711, 3)
+
+
+def _reason(verifier: Verifier, text) -> str:
+    with pytest.raises(InvalidCode) as failed:
+        verifier.verify(text)
+    assert failed.value.code == "invalid_code"
+    return failed.value.reason
+
+
+def _forge(header: bytes, key: Ed25519PrivateKey) -> str:
+    return base64.b32encode(header + key.sign(header)).decode().rstrip("=")
+
+
+def test_round_trip_from_the_smallest_to_the_largest_ids(signer):
+    for registration_id, version in ((1, 1), (4711, 3), (2**32 - 1, 2**16 - 1)):
+        code = signer.sign(registration_id, version)
+        assert len(code) == CODE_LENGTH == 116
+        assert set(code) <= set(ALPHABET)  # QR alphanumeric mode
+        assert signer.verifier.verify(code) == BadgeRef(registration_id, version)
+
+
+def test_ids_that_do_not_fit_the_code_are_refused(signer):
+    for registration_id, version in ((0, 1), (2**32, 1), (1, 0), (1, 2**16)):
+        with pytest.raises(ValueError):
+            signer.sign(registration_id, version)
+
+
+def test_every_single_character_change_is_rejected(signer, code):
+    reasons = {}
+    for position, original in enumerate(code):
+        for replacement in ALPHABET.replace(original, ""):
+            changed = code[:position] + replacement + code[position + 1:]
+            reasons.setdefault(position, set()).add(_reason(signer.verifier, changed))
+    # five bits a character: the first holds format bits only, the second format and key id bits
+    assert reasons[0] == {"unknown_format"}
+    assert reasons[1] == {"unknown_format", "bad_signature"}
+    assert all(reasons[p] == {"bad_signature"} for p in range(2, CODE_LENGTH - 1))
+    # the last character carries one bit of signature and four unused bits that must be zero
+    assert reasons[CODE_LENGTH - 1] == {"bad_signature", "malformed"}
+
+
+def test_a_code_from_another_key_is_rejected(signer, code):
+    other = Signer.generate()
+    assert _reason(signer.verifier, other.sign(4711, 3)) == "bad_signature"
+    assert _reason(other.verifier, code) == "bad_signature"
+
+
+def test_another_key_cannot_forge_a_code_even_with_our_key_id(signer):
+    header = struct.pack(">BBIH", codes.FORMAT, signer.verifier.key_id, 4711, 3)
+    assert _reason(signer.verifier, _forge(header, Ed25519PrivateKey.generate())) == "bad_signature"
+
+
+def test_an_unknown_format_is_named(signer):
+    header = struct.pack(">BBIH", 2, signer.verifier.key_id, 4711, 3)
+    assert _reason(signer.verifier, _forge(header, Ed25519PrivateKey.generate())) == "unknown_format"
+
+
+def test_truncated_and_extended_codes_are_malformed(signer, code):
+    for text in (code[:-1], code[:-8], code[:CODE_LENGTH // 2], code[:1], code + "A", code + "===="):
+        assert _reason(signer.verifier, text) == "malformed"
+
+
+def test_random_text_is_malformed(signer):
+    for text in ("", "   ", "hello world", "https://example.com/badge/4711", "王伟", "13800138000",
+                 "anna@example.com", "A" * (CODE_LENGTH - 1), "0" * CODE_LENGTH, None, b"AAAA"):
+        assert _reason(signer.verifier, text) == "malformed"
+
+
+def test_random_bytes_of_the_right_shape_fail_on_the_signature(signer):
+    noise = bytes([codes.FORMAT, signer.verifier.key_id]) + bytes(range(70))
+    assert _reason(signer.verifier, base64.b32encode(noise).decode().rstrip("=")) == "bad_signature"
+
+
+def test_scanner_input_in_lower_case_or_with_a_newline_is_accepted(signer, code):
+    for text in (code.lower(), f"{code}\r\n", f"\t {code} ", code.swapcase()):
+        assert signer.verifier.verify(text) == BadgeRef(4711, 3)
+
+
+def test_other_changes_are_not_forgiven(signer, code):
+    # characters that str.upper() turns into the real ones: "ı" → "I", "ſ" → "S", "ß" → "SS"
+    i, s = code.index("I"), code.index("S")
+    lookalikes = [code[:i] + "ı" + code[i + 1:], code[:s] + "ſ" + code[s + 1:], code[:s] + "ß" + code[s + 1:]]
+    inserted = [code[:58] + " " + code[58:], code[:58] + "-" + code[58:], code + "\x00", "\x00" + code]
+    for text in lookalikes + inserted:
+        assert _reason(signer.verifier, text) == "malformed"
+
+
+def test_looks_like_code_is_a_shape_check(signer, code):
+    assert looks_like_code(code) and looks_like_code(f" {code.lower()}\n")
+    assert looks_like_code(Signer.generate().sign(1, 1))  # the signature is not checked
+    for text in ("", "王伟", "Anna", "13800138000", "anna@example.com", code[:-1], code + "A", "1" * CODE_LENGTH):
+        assert not looks_like_code(text)
+
+
+def test_a_verifier_from_the_exported_public_key_needs_no_private_key(signer, code):
+    from_pem = Verifier.from_pem(signer.verifier.public_key_pem())
+    from_raw = Verifier.from_raw(signer.verifier.public_key_raw())
+    for verifier in (from_pem, from_raw):
+        assert verifier.verify(code) == BadgeRef(4711, 3)
+        assert not hasattr(verifier, "sign")
+    assert len(signer.verifier.public_key_raw()) == 32
+
+
+def test_invalid_code_reports_its_reason():
+    assert InvalidCode("bad_signature").as_dict() == {
+        "error": "invalid_code", "message": "badge code is not valid (bad signature)", "reason": "bad_signature"}
+
+
+def test_the_key_file_is_created_once_private_and_reused(tmp_path):
+    data_dir = tmp_path / "data"
+    load_signer.cache_clear()
+    first = load_signer(data_dir)
+    key_file = data_dir / KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    content = key_file.read_bytes()
+    assert b"PRIVATE KEY" in content
+    assert load_signer(data_dir) is first  # cached per directory
+    load_signer.cache_clear()
+    again = load_signer(data_dir)
+    assert again is not first
+    assert key_file.read_bytes() == content
+    assert again.verifier.verify(first.sign(9, 2)) == BadgeRef(9, 2)
+    assert os.listdir(data_dir) == [KEY_FILE]  # no temporary files left behind
+    assert load_signer(tmp_path / "other").verifier.public_key_raw() != first.verifier.public_key_raw()
+    load_signer.cache_clear()
+
+
+def test_a_process_that_loses_the_race_keeps_the_winners_key(tmp_path):
+    path = tmp_path / KEY_FILE
+    codes._create_key(path)
+    winner = path.read_bytes()
+    codes._create_key(path)  # as if it had checked before the winner linked its file
+    assert path.read_bytes() == winner
+    assert os.listdir(tmp_path) == [KEY_FILE]
+
+
+def _public_key(data_dir, barrier, results):
+    barrier.wait()
+    results.put(codes.load_signer(data_dir).verifier.public_key_raw())
+
+
+def test_processes_racing_on_first_use_end_with_one_key(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(4), context.Queue()
+    workers = [context.Process(target=_public_key, args=(tmp_path / "data", barrier, results)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    keys = {results.get(timeout=60) for _ in workers}
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    load_signer.cache_clear()
+    assert keys == {load_signer(tmp_path / "data").verifier.public_key_raw()}
+    load_signer.cache_clear()
