@@ -31,14 +31,15 @@ MODULES = (
 )
 
 
-def _module_routes(name: str) -> list:
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:  # a phase that has no pages yet
-            return []
-        raise
-    return list(module.routes)
+def _modules() -> list:
+    found = []
+    for name in MODULES:
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a phase that has no pages yet is fine; a broken import is not
+                raise
+    return found
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         engine.dispose()
 
-    routes = [route for name in MODULES for route in _module_routes(name)]
+    modules = _modules()
+    routes = [route for module in modules for route in module.routes]
     routes.append(Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"))
     app = Starlette(
         routes=routes,
@@ -65,4 +67,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.nav = [item for module in modules for item in getattr(module, "nav", ())]
     return app

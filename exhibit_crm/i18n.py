@@ -41,6 +41,11 @@ def translations(language: str) -> NullTranslations:
     return merged or NullTranslations()
 
 
+def N_(message: str) -> str:  # noqa: N802 - the name message extractors look for
+    """Mark a message for translation where it is defined; it is translated where it is shown."""
+    return message
+
+
 def gettext(message: str) -> str:
     return translations(current_language.get()).gettext(message)
 

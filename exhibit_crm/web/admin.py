@@ -14,10 +14,11 @@ from starlette.routing import Route
 
 from .. import audit, editions
 from ..errors import Conflict, InvalidInput, NotFound
+from ..i18n import N_
 from ..i18n import gettext as _
 from .forms import Failure, form_data, options_text
 from .guard import page, principal, read_form, read_service, run_service
-from .templating import render
+from .templating import NavItem, render
 
 PARTS = ("day", "zone", "gate", "badge_type", "question", "product_category")
 SECTION = {"day": "days", "zone": "zones", "gate": "zones", "badge_type": "badge-types", "question": "questions",
@@ -209,6 +210,8 @@ async def part_delete(request: Request) -> Response:
 
     return await _post(request, form_id=f"{kind}-{part_id}", kind="", action=remove, page_again=_edition_page)
 
+
+nav = [NavItem(N_("Shows"), "admin_series_list", roles=("admin",))]
 
 routes = [
     Route("/admin/series", series_list, methods=["GET", "POST"], name="admin_series_list"),

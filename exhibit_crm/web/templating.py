@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -15,6 +16,19 @@ import templates as templates_package
 from .. import i18n
 
 TEMPLATE_DIR = Path(templates_package.__file__).parent
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the top navigation; modules list theirs in `nav`, shown to the kinds and roles named."""
+
+    label: str  # an English msgid, marked with i18n.N_ so it is extracted and translated
+    route: str
+    roles: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ("staff",)
+
+    def shown_to(self, user) -> bool:
+        return user is not None and user.kind in self.kinds and (not self.roles or user.role in self.roles)
 CSRF_SESSION_KEY = "csrf"
 
 
