@@ -23,6 +23,7 @@ from .exhibitors import Exhibitor, ExhibitorBase, ExhibitorStatusChange, Lead, L
 from .mail import Campaign, OutboxAttachment, OutboxMessage, Segment
 from .people import Company, CompanyBase, Contact, ContactBase, ContactSource, Registration, RegistrationBase
 from .scans import Scan
+from .search import DeskSearchCompanyTerm, DeskSearchSeq, DeskSearchTerm  # noqa: F401  (the desk search index)
 from .types import UTCDateTime, utcnow
 
 __all__ = [

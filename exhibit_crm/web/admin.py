@@ -211,7 +211,7 @@ async def part_delete(request: Request) -> Response:
     return await _post(request, form_id=f"{kind}-{part_id}", kind="", action=remove, page_again=_edition_page)
 
 
-nav = [NavItem(N_("Shows"), "admin_series_list", roles=("admin",))]
+nav = [NavItem(N_("Shows"), "admin_series_list", roles=("admin",), tile=N_("Shows and editions"))]
 
 routes = [
     Route("/admin/series", series_list, methods=["GET", "POST"], name="admin_series_list"),

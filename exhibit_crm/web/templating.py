@@ -26,6 +26,7 @@ class NavItem:
     route: str
     roles: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ("staff",)
+    tile: str = ""  # the longer label on the start page, if any
 
     def shown_to(self, user) -> bool:
         return user is not None and user.kind in self.kinds and (not self.roles or user.role in self.roles)
