@@ -6,8 +6,8 @@ Nothing in the application writes here; `event_phases.on_site.search` only reads
 
 The triggers fold names with `desk_search_fold()` (e-mails and phones are stored normalised already). PostgreSQL has
 it as an SQL function (migration 0002). SQLite has no Unicode folding of its own (its lower() knows only ASCII), so
-every SQLite connection this process opens gets `fold` below, registered when this module is imported: the query and
-the stored text are then folded by the same Python function. A writer without it (the sqlite3 shell) has its contact
+every SQLite connection the app opens gets `fold` below (exhibit_crm.db registers it on connect): the query and the
+stored text are then folded by the same Python function. A writer without it (the sqlite3 shell) has its contact
 writes refused with "no such function" rather than leaving the index stale.
 """
 
