@@ -22,6 +22,8 @@ from .web import errors
 MODULES = (
     "exhibit_crm.web.pages",
     "exhibit_crm.web.admin",
+    "exhibit_crm.web.users",
+    "exhibit_crm.web.devices",
     "exhibit_crm.web.api",
     "event_phases.pre_show.web",
     "event_phases.on_site.web",
