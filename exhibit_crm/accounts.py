@@ -1,0 +1,77 @@
+"""Managing staff users: roles, access and passwords; creating them is auth.create_staff_user."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from . import audit
+from .errors import Conflict, InvalidInput, NotFound
+from .models import STAFF_ROLES, StaffUser
+from .security import MIN_PASSWORD_LENGTH, hash_password
+
+
+def list_staff(session: Session) -> list[StaffUser]:
+    """Every staff user, by username."""
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
+
+
+def _user(session: Session, user_id: int) -> StaffUser:
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound("staff user", user_id)
+    return user
+
+
+def _refuse_losing_last_admin(session: Session, user: StaffUser, *, field: str | None) -> None:
+    """Refuse a change that leaves no active admin, since then nobody could manage users from the web."""
+    if user.role != "admin" or not user.is_active:
+        return
+    # FOR UPDATE locks the active admins on PostgreSQL, so two admins demoting each other at once cannot both
+    # pass; SQLite's write transactions are already serialised.
+    admins = session.scalars(select(StaffUser.id).where(StaffUser.role == "admin", StaffUser.is_active)
+                             .with_for_update()).all()
+    if set(admins) <= {user.id}:
+        raise Conflict("last_admin", "at least one active admin must remain", field=field)
+
+
+def change_role(session: Session, *, user_id: int, role: str, actor: audit.Actor) -> StaffUser:
+    """Give a staff user another role; the last active admin keeps theirs."""
+    if role not in STAFF_ROLES:
+        raise InvalidInput("invalid_role", f"role: one of {', '.join(STAFF_ROLES)}", field="role")
+    user = _user(session, user_id)
+    if role == user.role:
+        return user
+    if role != "admin":
+        _refuse_losing_last_admin(session, user, field="role")
+    old, user.role = user.role, role
+    session.flush()
+    audit.log(session, "exhibit_crm.user.role_changed", actor=actor, obj=user, data={"from": old, "to": role})
+    return user
+
+
+def set_active(session: Session, *, user_id: int, active: bool, actor: audit.Actor) -> StaffUser:
+    """Allow or stop a staff user's logins; nobody deactivates themselves or the last active admin."""
+    user = _user(session, user_id)
+    if active == user.is_active:
+        return user
+    if not active:
+        if actor.type == "staff" and actor.id == user.id:
+            raise Conflict("self", "you cannot deactivate your own account")
+        _refuse_losing_last_admin(session, user, field=None)
+    user.is_active = active
+    session.flush()
+    audit.log(session, f"exhibit_crm.user.{'activated' if active else 'deactivated'}", actor=actor, obj=user)
+    return user
+
+
+def set_password(session: Session, *, user_id: int, password: str, actor: audit.Actor) -> StaffUser:
+    """Replace a staff user's password."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password_too_short", f"password: at least {MIN_PASSWORD_LENGTH} characters",
+                           field="password")
+    user = _user(session, user_id)
+    user.password_hash = hash_password(password)
+    session.flush()
+    audit.log(session, "exhibit_crm.user.password_set", actor=actor, obj=user)
+    return user

@@ -1,0 +1,119 @@
+"""Admin page for staff users: create them, change their role, let them in or keep them out, set passwords."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from .. import accounts, auth
+from ..errors import Conflict, DomainError, InvalidInput
+from ..i18n import N_
+from ..i18n import gettext as _
+from ..models import STAFF_ROLES
+from ..security import MIN_PASSWORD_LENGTH
+from .forms import Failure
+from .guard import page, principal, read_form, read_service, run_service
+from .templating import NavItem, render
+
+ROLE_LABELS = {"admin": N_("Administrator"), "marketing": N_("Marketing"), "desk": N_("Desk staff")}
+NEW_USER_FIELDS = ("username", "display_name", "email", "role", "password")
+
+
+def _message(exc: DomainError) -> str:
+    known = {
+        "last_admin": _("At least one active administrator must remain."),
+        "self": _("You cannot deactivate your own account."),
+        "username_taken": _("This username is taken."),
+        "invalid_role": _("Choose one of the options shown."),
+        "required": _("Enter a username."),
+    }
+    if exc.code == "password_too_short":
+        return _("Use at least %(count)d characters.") % {"count": MIN_PASSWORD_LENGTH}
+    detail = exc.message.split(": ", 1)[-1] if exc.field else exc.message
+    return known.get(exc.code) or _("Please check this value: %(detail)s") % {"detail": detail}
+
+
+def _failure(form_id: str, form: FormData, exc: DomainError) -> Failure:
+    # a refused password is never sent back to the browser
+    values = {key: value for key, value in form.items() if key not in ("csrf_token", "password")}
+    field = exc.field if exc.field in NEW_USER_FIELDS else None
+    return Failure(form=form_id, message=_message(exc), status=exc.status, field=field, values=values)
+
+
+async def _page(request: Request, failed: Failure | None = None) -> Response:
+    staff = await read_service(request, accounts.list_staff)
+    roles = [(role, _(ROLE_LABELS[role])) for role in STAFF_ROLES]
+    messages = [_("Saved.")] if request.query_params.get("saved") and not failed else []
+    context = {"staff_users": staff, "roles": roles, "role_labels": ROLE_LABELS,
+               "min_password_length": MIN_PASSWORD_LENGTH, "failed": failed, "messages": messages}
+    return render(request, "admin/users.html", context, status_code=failed.status if failed else 200)
+
+
+async def _post(request: Request, form_id: str, action: Callable[[FormData, auth.Principal], Awaitable[object]]):
+    """Read the form (CSRF checked), run the action; on a refusal show the page again with the user's input."""
+    form = await read_form(request)
+    try:
+        await action(form, await principal(request))
+    except (InvalidInput, Conflict) as exc:
+        return await _page(request, _failure(form_id, form, exc))
+    return RedirectResponse(f"{request.url_for('admin_users').path}?saved=1", status_code=303)
+
+
+@page("admin")
+async def users(request: Request) -> Response:
+    if request.method == "GET":
+        return await _page(request)
+
+    async def create(form: FormData, who: auth.Principal) -> object:
+        fields = {name: str(form.get(name, "")).strip() for name in NEW_USER_FIELDS if name != "password"}
+        return await run_service(request, auth.create_staff_user, **fields, password=str(form.get("password", "")),
+                                 actor=who.actor)
+
+    return await _post(request, "user-new", create)
+
+
+@page("admin")
+async def user_role(request: Request) -> Response:
+    user_id = request.path_params["user_id"]
+
+    async def save(form: FormData, who: auth.Principal) -> object:
+        return await run_service(request, accounts.change_role, user_id=user_id, role=str(form.get("role", "")),
+                                 actor=who.actor)
+
+    return await _post(request, f"user-{user_id}-role", save)
+
+
+@page("admin")
+async def user_active(request: Request) -> Response:
+    user_id = request.path_params["user_id"]
+
+    async def save(form: FormData, who: auth.Principal) -> object:
+        return await run_service(request, accounts.set_active, user_id=user_id, active=form.get("active") == "1",
+                                 actor=who.actor)
+
+    return await _post(request, f"user-{user_id}-active", save)
+
+
+@page("admin")
+async def user_password(request: Request) -> Response:
+    user_id = request.path_params["user_id"]
+
+    async def save(form: FormData, who: auth.Principal) -> object:
+        return await run_service(request, accounts.set_password, user_id=user_id,
+                                 password=str(form.get("password", "")), actor=who.actor)
+
+    return await _post(request, f"user-{user_id}-password", save)
+
+
+nav = [NavItem(N_("Users"), "admin_users", roles=("admin",), tile=N_("Staff users"))]
+
+routes = [
+    Route("/admin/users", users, methods=["GET", "POST"], name="admin_users"),
+    Route("/admin/users/{user_id:int}/role", user_role, methods=["POST"], name="admin_user_role"),
+    Route("/admin/users/{user_id:int}/active", user_active, methods=["POST"], name="admin_user_active"),
+    Route("/admin/users/{user_id:int}/password", user_password, methods=["POST"], name="admin_user_password"),
+]
