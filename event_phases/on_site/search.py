@@ -48,6 +48,7 @@ class Hit:
     badge_version: int | None
     # what matched: "badge_code", "name", "company", "email" or "phone"
     matched: str = ""
+    badge_type_name_zh: str | None = None
 
 
 def search(session: Session, *, edition_id: int, query: str, verifier: Verifier | None = None, limit: int = 20,
@@ -181,7 +182,8 @@ def _details():
     """The hits' fields for :contact_ids, with their registration in :edition_id when they have one."""
     registration = and_(Registration.contact_id == Contact.id, Registration.edition_id == bindparam("edition_id"))
     return (select(Contact.id, Registration.id, Contact.full_name, Company.name, Contact.email, Contact.phone,
-                   BadgeType.name, Registration.status, Registration.collected_at, Registration.badge_version)
+                   BadgeType.name, Registration.status, Registration.collected_at, Registration.badge_version,
+                   BadgeType.name_zh)
             .select_from(Contact)
             .outerjoin(Company, Company.id == Contact.company_id)
             .outerjoin(Registration, registration)
@@ -199,8 +201,8 @@ def _hits(session: Session, *, edition_id: int, matched: dict[int, str]) -> list
     for contact_id, label in matched.items():
         if (row := by_contact.get(contact_id)) is None:
             continue
-        _, registration_id, full_name, company, email, phone, badge_type, status, collected_at, version = row
+        _, registration_id, full_name, company, email, phone, badge_type, status, collected_at, version, zh = row
         hits.append(Hit(registration_id=registration_id, contact_id=contact_id, full_name=full_name,
                         company=company or "", email=email, phone=phone, badge_type_name=badge_type, status=status,
-                        collected_at=collected_at, badge_version=version, matched=label))
+                        collected_at=collected_at, badge_version=version, matched=label, badge_type_name_zh=zh))
     return hits

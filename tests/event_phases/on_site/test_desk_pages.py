@@ -277,3 +277,12 @@ def test_the_start_page_and_navigation_offer_what_the_role_may_open(client, sess
     if shown:
         assert f'href="http://testserver{shown}"' in home
     assert f'href="http://testserver{hidden}"' not in home
+
+
+def test_search_hits_name_the_badge_type_in_the_pages_language(desk, show, db):
+    db(lambda session: setattr(session.get(BadgeType, show["trade"]), "name_zh", "专业观众"))
+    hits = f"{urls(show)['desk']}/search"
+    assert "Trade visitor" in desk.get(hits, params={"q": "王伟"}).text
+    desk.cookies.set("lang", "zh-CN")
+    chinese = desk.get(hits, params={"q": "王伟"}).text
+    assert "专业观众" in chinese and "Trade visitor" not in chinese
