@@ -7,9 +7,10 @@ from pathlib import Path
 from badge_scanner import badges as badge_service
 from badge_scanner.codes import load_signer
 from badge_scanner.commands import badge_commands
+from exhibit_crm import audit
 from exhibit_crm.commands import engine, settings
 from exhibit_crm.console import emit, json_flag, progress
-from exhibit_crm.db import read_in_session
+from exhibit_crm.db import read_in_session, run_in_session
 from exhibit_crm.errors import InvalidInput
 
 from .badges import badge_pdf, badge_png
@@ -21,6 +22,8 @@ def badge_render(args) -> None:
                             signer=load_signer(settings().data_dir))
     data = badge_png(badge, dpi=args.dpi) if args.format == "png" else badge_pdf(badge)
     _write(args.out, data)
+    _logged("exporters.badge.rendered", {"registration_id": badge.registration_id, "format": args.format,
+                                         "badge_version": badge.badge_version, "file": args.out.name})
     emit(args, {"registration_id": badge.registration_id, "badge_version": badge.badge_version,
                 "format": args.format, "layout": badge.layout, "path": str(args.out), "bytes": len(data)},
          f"{args.out}: badge of {badge.full_name} (registration {badge.registration_id}, version "
@@ -34,10 +37,17 @@ def badges_print(args) -> None:
     with progress("badges", len(found)) as advance:
         data = print_sheet(found, progress=advance)
     _write(args.out, data)
+    _logged("exporters.badges.printed", {"edition_id": args.edition, "badges": len(found), "file": args.out.name,
+                                         "registration_ids": [badge.registration_id for badge in found]})
     pages = page_count(badge.layout for badge in found)
     emit(args, {"edition_id": args.edition, "badges": len(found), "pages": pages, "path": str(args.out),
                 "bytes": len(data), "registration_ids": [badge.registration_id for badge in found]},
          f"{args.out}: {len(found)} badges on {pages} A4 pages")
+
+
+def _logged(action: str, data: dict) -> None:
+    """Every file of personal data that leaves the system is in the audit log: who (the command line), what, when."""
+    run_in_session(engine(), audit.log, action=action, actor=audit.CLI, data=data)
 
 
 def _write(path: Path, data: bytes) -> None:

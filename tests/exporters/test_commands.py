@@ -13,7 +13,7 @@ from badge_scanner.codes import load_signer
 from exhibit_crm import commands
 from exhibit_crm.cli import main
 from exhibit_crm.db import make_engine
-from exhibit_crm.models import BadgeType, Company, Contact, Edition, Registration
+from exhibit_crm.models import AuditLog, BadgeType, Company, Contact, Edition, Registration
 from tests import factories
 from tests.exporters import pdf_info, rasterise, read_qr_codes
 
@@ -78,6 +78,14 @@ def _run(capsys, *argv) -> tuple[int, dict]:
     return status, json.loads(capsys.readouterr().out)
 
 
+def _audit(show: Show, action: str) -> list[AuditLog]:
+    engine = make_engine(show.database_url)
+    with Session(engine) as session:
+        entries = list(session.exec(select(AuditLog).where(AuditLog.action == action)))
+    engine.dispose()
+    return entries
+
+
 def _code(data_dir, registration_id: int) -> str:
     return load_signer(data_dir).sign(registration_id, 1)
 
@@ -90,6 +98,8 @@ def test_badge_render_writes_a_png_whose_qr_is_the_current_code(show, data_dir, 
     assert report == {"registration_id": show.registration_ids[0], "badge_version": 1, "format": "png",
                       "layout": "A6", "path": str(out), "bytes": out.stat().st_size}
     assert [code.text for code in read_qr_codes(Image.open(out))] == [_code(data_dir, show.registration_ids[0])]
+    assert [entry.data["registration_id"] for entry in _audit(show, "exporters.badge.rendered")] == \
+        [show.registration_ids[0]]
 
 
 def test_badge_render_writes_a_pdf_of_the_editions_layout(show, data_dir, tmp_path, capsys):
@@ -126,6 +136,9 @@ def test_badges_print_tiles_the_active_badges_by_company_then_name(show, data_di
     assert pdf_info(out)["Pages"] == "1"
     found = read_qr_codes(rasterise(out))
     assert [code.text for code in found] == [_code(data_dir, ident) for ident in report["registration_ids"]]
+    [entry] = _audit(show, "exporters.badges.printed")
+    assert (entry.actor_type, entry.data["badges"], entry.data["registration_ids"]) == \
+        ("cli", 4, report["registration_ids"])
 
 
 def test_badges_print_by_badge_type_or_registrations(show, tmp_path, capsys):
