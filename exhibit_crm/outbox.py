@@ -275,12 +275,28 @@ def _attachments(engine: Engine, messages: list[OutboxMessage]) -> dict[int, lis
     return by_message
 
 
+def _renew(engine: Engine, message: OutboxMessage, *, token: str, until: datetime) -> bool:
+    """Extend this sender's claim on a message; False if the claim was lost (its lease ran out and another sender
+    took the message), in which case this sender must not send it."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == "sending",
+                   OutboxMessage.claim_token == token)
+            .values(claimed_until=until).execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+
 def _deliver(engine: Engine, client: smtplib.SMTP, messages: list[OutboxMessage], *, token: str, mail_from: str,
-             clock: Callable[[], datetime], max_attempts: int, report: SendReport) -> bool:
+             clock: Callable[[], datetime], lease: timedelta, max_attempts: int, report: SendReport) -> bool:
     """Send the claimed messages over one connection; False when the connection broke off."""
     envelope_from = _envelope_address(mail_from)
     attachments = _attachments(engine, messages)
     for index, message in enumerate(messages):
+        # a slow server can make a batch outlast its lease: renew it message by message, and skip any message
+        # another sender has taken over meanwhile, so that no message goes out twice
+        if not _renew(engine, message, token=token, until=clock() + lease):
+            continue
         try:
             email = build_email(message, attachments[message.id], mail_from=mail_from)
         except ValueError as exc:
@@ -290,7 +306,9 @@ def _deliver(engine: Engine, client: smtplib.SMTP, messages: list[OutboxMessage]
             continue
         try:
             client.send_message(email, from_addr=envelope_from, to_addrs=[message.to_addr])
-        except smtplib.SMTPServerDisconnected as exc:
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPSenderRefused) as exc:
+            # a refused sender (wrong MAIL_FROM, missing login) refuses every message alike: it is the set-up,
+            # not this message, so the rest wait for the next run instead of failing one by one
             lost = exc
         except smtplib.SMTPException as exc:
             permanent, error = _describe(exc)
@@ -333,7 +351,7 @@ def send_due(engine: Engine, *, smtp_url: str, mail_from: str, now: datetime | N
                          max_attempts=max_attempts, report=report)
             return report
         try:
-            connected = _deliver(engine, client, messages, token=token, mail_from=mail_from, clock=clock,
+            connected = _deliver(engine, client, messages, token=token, mail_from=mail_from, clock=clock, lease=lease,
                                  max_attempts=max_attempts, report=report)
         finally:
             _quit(client)

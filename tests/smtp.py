@@ -15,6 +15,14 @@ class _Handler:
     def __init__(self, server: SmtpServer):
         self.server = server
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        reply = self.server.refuse.get(address)
+        if reply:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.server.refuse.get(address)
         if reply:
@@ -33,9 +41,9 @@ class _Handler:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1 at a fixed free port; `messages` holds every accepted mail, parsed.
 
-    `refuse` maps a recipient address to the reply given at RCPT TO, e.g. "550 5.1.1 no such user" or
-    "450 4.2.1 mailbox busy". stop() and start() again keep the port, so a client's SMTP URL stays valid
-    across an outage.
+    `refuse` maps a sender or recipient address to the reply given at MAIL FROM or RCPT TO, e.g.
+    "550 5.1.1 no such user" or "450 4.2.1 mailbox busy". stop() and start() again keep the port, so a
+    client's SMTP URL stays valid across an outage.
     """
 
     def __init__(self, port: int | None = None):

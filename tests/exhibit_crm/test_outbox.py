@@ -272,3 +272,30 @@ def test_the_long_running_sender_reports_what_it_did_until_asked_to_stop():
 
     assert [(r.sent_ids, r.failed_ids) for r in printed] == [([1, 2], []), ([], [3])]
     assert results == []
+
+
+def test_a_sender_whose_lease_ran_out_sends_nothing_another_sender_took_over(engine, session, smtp):
+    messages = queue(session, 3)
+    t0 = utcnow()
+    slow_token, slow_batch = outbox.claim_due(engine, now=t0, lease=5 * MINUTE)  # then stalls on a slow server
+    later = t0 + 6 * MINUTE
+    report = send(engine, smtp, later)  # a second sender takes the expired claims over and delivers them
+    assert sorted(report.sent_ids) == [m.id for m in messages]
+    client = outbox.connect(smtp.url)
+    try:
+        resumed = outbox.SendReport()
+        outbox._deliver(engine, client, slow_batch, token=slow_token, mail_from=MAIL_FROM, clock=lambda: later,
+                        lease=5 * MINUTE, max_attempts=outbox.MAX_ATTEMPTS, report=resumed)
+    finally:
+        client.quit()
+    assert resumed.sent_ids == []
+    assert sorted(smtp.message_ids()) == sorted(m.message_id for m in messages)  # each exactly once
+
+
+def test_a_refused_sender_address_keeps_the_queue_for_later(engine, session, smtp):
+    messages = queue(session, 2)
+    smtp.refuse["refused@example.cn"] = "550 5.7.1 sender not allowed"
+    report = outbox.send_due(engine, smtp_url=smtp.url, mail_from="exhibit-crm <refused@example.cn>", now=utcnow())
+    assert (report.sent, report.failed) == (0, 0)
+    assert {m.status for m in stored(engine).values()} == {"queued"}
+    assert len(messages) == 2
