@@ -91,7 +91,8 @@ def login(session: Session, *, kind: str, account: str, password: str, ip: str =
           max_failures: int = 5, now: datetime | None = None) -> Principal | None:
     """Check a password login; None on a wrong password, DomainError 'throttled' after too many."""
     now = now or utcnow()
-    account = account.strip().lower() if kind == "exhibitor_user" else account.strip()
+    # no account name is longer than an e-mail address; a longer one is wrong, not worth a stored attempt of its own
+    account = (account.strip().lower() if kind == "exhibitor_user" else account.strip())[:254]
     key = f"{kind}:{account}"
     if _throttled(session, account=key, now=now, max_failures=max_failures):
         raise DomainError("throttled", "too many failed logins; try again in 15 minutes", status=429)

@@ -108,11 +108,16 @@ def find_or_create_company(session: Session, *, name: str) -> Company | None:
     return company
 
 
+# Who the person is and how to reach them: a match only fills these when blank. Anyone can type a known e-mail or
+# phone into a registration form or at a walk-in; that must not rename the person or redirect their mail.
+IDENTITY = ("full_name", "email", "phone")
+
+
 def _apply(contact: Contact, data: ContactIn, *, source: str, now: datetime) -> None:
     """Take what this channel knows; blanks never erase what an earlier channel told us."""
-    for name in ("full_name", "email", "phone", "title", "country", "province", "city", "language"):
+    for name in (*IDENTITY, "title", "country", "province", "city", "language"):
         value = getattr(data, name)
-        if value:
+        if value and not (name in IDENTITY and getattr(contact, name)):
             setattr(contact, name, value)
     for consent in ("marketing", "share"):
         given = getattr(data, f"consent_{consent}")

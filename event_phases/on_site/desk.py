@@ -212,6 +212,9 @@ def walk_in(session: Session, *, edition_id: int, form: WalkInIn, actor: audit.A
     registration, created = contacts.register(session, contact_id=contact.id, edition_id=edition.id,
                                               badge_type_id=badge_type.id, source=SOURCE, answers=answers,
                                               actor=actor)
+    if registration.status == "cancelled":
+        # their badge was cancelled on purpose; printing a new one is a decision for the organiser, not a walk-in
+        raise Conflict("registration_cancelled", "this person's registration for the edition was cancelled")
     audit.log(session, "event_phases.on_site.walk_in", actor=actor, obj=registration,
               data={"contact_created": contact_created, "registration_created": created})
     session.flush()

@@ -120,7 +120,8 @@ def _walk_in_input(form: FormData) -> desk.WalkInIn:
     answers = {key: values[0] if len(values) == 1 else values for key, values in answers.items()}
     badge_type = str(form.get("badge_type_id", ""))
     return desk.WalkInIn(**{name: str(form.get(name, "")) for name in PREFILL}, answers=answers,
-                         badge_type_id=int(badge_type) if badge_type.isdigit() else None)
+                         badge_type_id=int(badge_type) if badge_type.isascii() and badge_type.isdigit()
+                         and len(badge_type) < 19 else None)
 
 
 def _typed(form: FormData) -> dict:

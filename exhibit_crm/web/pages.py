@@ -22,7 +22,9 @@ def _safe_next(target: str | None, default: str) -> str:
     if not target:
         return default
     parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc and target.startswith("/") else default
+    # "//host" and "/\host" are taken by browsers as another site
+    safe = not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith(("//", "/\\"))
+    return target if safe else default
 
 
 async def login_page(request: Request, *, kind: str) -> Response:

@@ -58,6 +58,7 @@ def test_the_same_person_by_email_or_phone_is_one_contact(session):
     session.commit()
     assert session.scalar(select(func.count()).select_from(Contact)) == 1
     sources = session.scalars(select(ContactSource.source).where(ContactSource.contact_id == first.id)).all()
+    assert first.full_name == "王伟"  # a match fills blanks of who the person is, it never renames them
     assert sorted(sources) == ["import:a", "online", "walk_in"]
 
 
@@ -120,3 +121,11 @@ def test_register_returns_the_existing_registration(session):
     again, created_again = contacts.register(session, contact_id=contact.id, edition_id=ed.id,
                                              badge_type_id=badge_type.id, source="walk_in", actor=ACTOR)
     assert (created, created_again, again.id, again.source) == (True, False, first.id, "online")
+
+
+def test_a_known_email_with_another_name_or_phone_does_not_take_the_contact_over(session):
+    owner, _ = contacts.upsert_contact(session, data=_person(email="owner@x.cn", phone="13800138000"), source="a",
+                                       actor=ACTOR)
+    contacts.upsert_contact(session, data=_person(full_name="Mallory", phone="13800138000", email="mallory@x.cn"),
+                            source="online", actor=ACTOR)
+    assert (owner.full_name, owner.email, owner.phone) == ("王伟", "owner@x.cn", "+8613800138000")

@@ -208,6 +208,15 @@ def test_a_cancelled_registration_prints_no_badge(session, edition):
     assert refused.value.code == "registration_cancelled"
 
 
+def test_a_walk_in_of_someone_whose_registration_was_cancelled_is_refused(session, edition):
+    registration = desk.walk_in(session, edition_id=edition.id, form=form(session, edition), actor=ACTOR)
+    desk.cancel(session, edition_id=edition.id, registration_id=registration.id, reason="duplicate", actor=ACTOR)
+    session.commit()
+    with pytest.raises(Conflict) as refused:
+        desk.walk_in(session, edition_id=edition.id, form=form(session, edition), actor=ACTOR)
+    assert refused.value.code == "registration_cancelled"
+
+
 def exhibitors(session, ed) -> dict[str, Exhibitor]:
     made = {}
     for name, status, booth in (("宁波家居", "paid", ("N1", "N1-A01")), ("Acme Chairs", "contracted", ("E2", "12")),

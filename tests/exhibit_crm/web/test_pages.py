@@ -1,3 +1,5 @@
+import pytest
+
 from tests import factories
 
 
@@ -104,3 +106,16 @@ def test_exhibitor_users_sign_in_on_their_own_page_and_not_as_staff(client, sess
     assert home.status_code == 200
     assert user.email in home.text
     assert "/admin/series" not in home.text
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_next_never_leaves_the_site(client, session, target):
+    factories.staff_user(session)
+    token = factories.csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"account": "alice", "password": factories.PASSWORD, "csrf_token": token,
+                                           "next": target}, follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+def test_an_overlong_account_name_is_a_wrong_login_not_an_error(client):
+    assert factories.login(client, account="x" * 1000).status_code == 401
