@@ -270,20 +270,20 @@ async def exhibitor_arrived(request: Request) -> Response:
     return RedirectResponse(f"{back}?{missing}arrived={request.path_params['exhibitor_id']}", status_code=303)
 
 
-_REGISTRATION = "/desk/{edition_id:int}/registrations/{registration_id:int}"
+_REGISTRATION = "/desk/{edition_id:id}/registrations/{registration_id:id}"
 nav = [NavItem(N_("Desk"), "desk", roles=("desk", "admin"), tile=N_("Registration desk"))]
 
 routes = [
     Route("/desk", editions, name="desk"),
-    Route("/desk/{edition_id:int}", desk_page, name="desk_edition"),
-    Route("/desk/{edition_id:int}/search", search_hits, name="desk_search"),
-    Route("/desk/{edition_id:int}/walk-in", walk_in, methods=["GET", "POST"], name="desk_walk_in"),
+    Route("/desk/{edition_id:id}", desk_page, name="desk_edition"),
+    Route("/desk/{edition_id:id}/search", search_hits, name="desk_search"),
+    Route("/desk/{edition_id:id}/walk-in", walk_in, methods=["GET", "POST"], name="desk_walk_in"),
     Route(_REGISTRATION, person, name="desk_registration"),
     Route(f"{_REGISTRATION}/badge.pdf", badge, name="desk_badge_pdf"),
     Route(f"{_REGISTRATION}/reprint", reprint, methods=["POST"], name="desk_reprint"),
     Route(f"{_REGISTRATION}/cancel", cancel, methods=["POST"], name="desk_cancel"),
     Route(f"{_REGISTRATION}/collect", collect, methods=["POST"], name="desk_collect"),
-    Route("/desk/{edition_id:int}/exhibitors", exhibitors, name="desk_exhibitors"),
-    Route("/desk/{edition_id:int}/exhibitors/{exhibitor_id:int}/arrived", exhibitor_arrived, methods=["POST"],
+    Route("/desk/{edition_id:id}/exhibitors", exhibitors, name="desk_exhibitors"),
+    Route("/desk/{edition_id:id}/exhibitors/{exhibitor_id:id}/arrived", exhibitor_arrived, methods=["POST"],
           name="desk_exhibitor_arrived"),
 ]

@@ -215,14 +215,14 @@ nav = [NavItem(N_("Shows"), "admin_series_list", roles=("admin",), tile=N_("Show
 
 routes = [
     Route("/admin/series", series_list, methods=["GET", "POST"], name="admin_series_list"),
-    Route("/admin/series/{series_id:int}", series_detail, methods=["GET", "POST"], name="admin_series"),
-    Route("/admin/series/{series_id:int}/delete", series_delete, methods=["POST"], name="admin_series_delete"),
-    Route("/admin/series/{series_id:int}/editions", edition_create, methods=["POST"], name="admin_edition_create"),
-    Route("/admin/editions/{edition_id:int}", edition_detail, methods=["GET", "POST"], name="admin_edition"),
-    Route("/admin/editions/{edition_id:int}/delete", edition_delete, methods=["POST"], name="admin_edition_delete"),
-    Route("/admin/editions/{edition_id:int}/{kind}", part_create, methods=["POST"], name="admin_part_create"),
-    Route("/admin/editions/{edition_id:int}/{kind}/{part_id:int}", part_update, methods=["POST"],
+    Route("/admin/series/{series_id:id}", series_detail, methods=["GET", "POST"], name="admin_series"),
+    Route("/admin/series/{series_id:id}/delete", series_delete, methods=["POST"], name="admin_series_delete"),
+    Route("/admin/series/{series_id:id}/editions", edition_create, methods=["POST"], name="admin_edition_create"),
+    Route("/admin/editions/{edition_id:id}", edition_detail, methods=["GET", "POST"], name="admin_edition"),
+    Route("/admin/editions/{edition_id:id}/delete", edition_delete, methods=["POST"], name="admin_edition_delete"),
+    Route("/admin/editions/{edition_id:id}/{kind}", part_create, methods=["POST"], name="admin_part_create"),
+    Route("/admin/editions/{edition_id:id}/{kind}/{part_id:id}", part_update, methods=["POST"],
           name="admin_part_update"),
-    Route("/admin/editions/{edition_id:int}/{kind}/{part_id:int}/delete", part_delete, methods=["POST"],
+    Route("/admin/editions/{edition_id:id}/{kind}/{part_id:id}/delete", part_delete, methods=["POST"],
           name="admin_part_delete"),
 ]

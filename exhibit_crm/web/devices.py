@@ -83,9 +83,9 @@ async def device_revoke(request: Request) -> Response:
 
 # Registering posts to .../devices/new: a POST to .../devices would be taken by the admin pages' part route.
 routes = [
-    Route("/admin/editions/{edition_id:int}/devices", devices_page, methods=["GET"], name="admin_devices"),
-    Route("/admin/editions/{edition_id:int}/devices/new", device_register, methods=["POST"],
+    Route("/admin/editions/{edition_id:id}/devices", devices_page, methods=["GET"], name="admin_devices"),
+    Route("/admin/editions/{edition_id:id}/devices/new", device_register, methods=["POST"],
           name="admin_device_register"),
-    Route("/admin/editions/{edition_id:int}/devices/{device_id:int}/revoke", device_revoke, methods=["POST"],
+    Route("/admin/editions/{edition_id:id}/devices/{device_id:id}/revoke", device_revoke, methods=["POST"],
           name="admin_device_revoke"),
 ]

@@ -113,7 +113,7 @@ nav = [NavItem(N_("Users"), "admin_users", roles=("admin",), tile=N_("Staff user
 
 routes = [
     Route("/admin/users", users, methods=["GET", "POST"], name="admin_users"),
-    Route("/admin/users/{user_id:int}/role", user_role, methods=["POST"], name="admin_user_role"),
-    Route("/admin/users/{user_id:int}/active", user_active, methods=["POST"], name="admin_user_active"),
-    Route("/admin/users/{user_id:int}/password", user_password, methods=["POST"], name="admin_user_password"),
+    Route("/admin/users/{user_id:id}/role", user_role, methods=["POST"], name="admin_user_role"),
+    Route("/admin/users/{user_id:id}/active", user_active, methods=["POST"], name="admin_user_active"),
+    Route("/admin/users/{user_id:id}/password", user_password, methods=["POST"], name="admin_user_password"),
 ]

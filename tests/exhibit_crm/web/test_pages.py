@@ -119,3 +119,10 @@ def test_next_never_leaves_the_site(client, session, target):
 
 def test_an_overlong_account_name_is_a_wrong_login_not_an_error(client):
     assert factories.login(client, account="x" * 1000).status_code == 401
+
+
+def test_ids_too_long_for_the_database_are_not_found(client, session):
+    factories.staff_user(session)
+    factories.login(client)
+    assert client.get("/admin/series/1").status_code == 404
+    assert client.get("/admin/series/" + "9" * 30).status_code == 404
