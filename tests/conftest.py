@@ -14,9 +14,9 @@ from starlette.testclient import TestClient
 
 from exhibit_crm import migrate
 from exhibit_crm.app import create_app
-from exhibit_crm.db import make_engine
+from exhibit_crm.db import make_engine, run_in_session
 from exhibit_crm.settings import load_settings
-from tests import pg
+from tests import factories, pg
 
 BACKENDS = ["sqlite", "postgresql"]
 _counter = itertools.count()
@@ -94,6 +94,20 @@ def engine(database_url):
 def session(engine):
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+@pytest.fixture
+def db(engine):
+    """Run a query in a transaction of its own: a test's open one would hold SQLite's write lock."""
+    return lambda query: run_in_session(engine, query)
+
+
+@pytest.fixture
+def admin(client, session):
+    """A client signed in as an admin."""
+    factories.staff_user(session)
+    assert factories.login(client).status_code == 303
+    return client
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import date, time
 import pytest
 from sqlalchemy import func, select
 
-from exhibit_crm.db import run_in_session
 from exhibit_crm.models import (
     AuditLog,
     BadgeType,
@@ -22,19 +21,6 @@ from exhibit_crm.models import (
 )
 from exhibit_crm.web.forms import options_text, parse_options
 from tests import factories
-
-
-@pytest.fixture
-def admin(client, session):
-    factories.staff_user(session)
-    assert factories.login(client).status_code == 303
-    return client
-
-
-@pytest.fixture
-def db(engine):
-    """Read the database in a transaction of its own: an open one would hold SQLite's write lock."""
-    return lambda query: run_in_session(engine, query)
 
 
 def all_of(db, model, *where):

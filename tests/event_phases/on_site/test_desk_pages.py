@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from badge_scanner import badges
 from badge_scanner.codes import load_signer
 from exhibit_crm import audit, contacts
-from exhibit_crm.db import run_in_session
 from exhibit_crm.errors import DomainError
 from exhibit_crm.models import AuditLog, BadgeType, Company, Contact, Exhibitor, Registration, RegistrationQuestion
 from tests import factories
@@ -18,12 +17,6 @@ from tests import factories
 from .test_desk import with_questions
 
 ACTOR = audit.Actor("staff", None, "setup")
-
-
-@pytest.fixture
-def db(engine):
-    """Read the database in a transaction of its own: an open one would hold SQLite's write lock."""
-    return lambda query: run_in_session(engine, query)
 
 
 @pytest.fixture

@@ -8,15 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from exhibit_crm import auth
-from exhibit_crm.db import run_in_session
 from exhibit_crm.models import AuditLog, Gate, GateDevice, Zone
 from tests import factories
-
-
-@pytest.fixture
-def db(engine):
-    """Read the database in a transaction of its own: an open one would hold SQLite's write lock."""
-    return lambda query: run_in_session(engine, query)
 
 
 @pytest.fixture
@@ -26,13 +19,6 @@ def edition(session):
                                  .where(Zone.edition_id == ed.id).order_by(Zone.name)))
     session.close()  # release the connection: the app writes through its own
     return ed, gates
-
-
-@pytest.fixture
-def admin(client, session):
-    factories.staff_user(session)
-    assert factories.login(client).status_code == 303
-    return client
 
 
 def page_of(ed) -> str:

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from exhibit_crm.db import run_in_session
 from exhibit_crm.models import AuditLog, StaffUser
 from exhibit_crm.security import verify_password
 from tests import factories
-
-
-@pytest.fixture
-def admin(client, session):
-    factories.staff_user(session)
-    assert factories.login(client).status_code == 303
-    return client
-
-
-@pytest.fixture
-def db(engine):
-    """Read the database in a transaction of its own: an open one would hold SQLite's write lock."""
-    return lambda query: run_in_session(engine, query)
 
 
 def staff(db, username: str) -> StaffUser | None:
