@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from exhibit_crm import audit
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound
-from exhibit_crm.models import BadgeType, Company, Contact, Edition, Registration
+from exhibit_crm.models import BadgeChange, BadgeType, Company, Contact, Edition, Registration
 from exhibit_crm.models.types import utcnow
 
 from .codes import Signer, Verifier
@@ -110,11 +110,14 @@ def _locked(session: Session, registration_id: int) -> Registration:
     return registration
 
 
-def _bump(registration: Registration) -> tuple[int, int]:
+def _bump(session: Session, registration: Registration, *, status: str) -> tuple[int, int]:
+    """A new badge version, recorded as a badge change that gate devices fetch (snapshot cursor)."""
     old = registration.badge_version
     if old >= MAX_BADGE_VERSION:
         raise Conflict("badge_version_exhausted", "this registration has been reprinted too often")
     registration.badge_version = old + 1
+    session.add(BadgeChange(edition_id=registration.edition_id, registration_id=registration.id,
+                            badge_version=old + 1, status=status))
     return old, old + 1
 
 
@@ -126,7 +129,7 @@ def reprint(session: Session, *, registration_id: int, actor: audit.Actor, reaso
     registration = _locked(session, registration_id)
     if registration.status == "cancelled":
         raise Conflict("registration_cancelled", "a cancelled registration gets no badge")
-    old, new = _bump(registration)
+    old, new = _bump(session, registration, status="registered")
     session.add(registration)
     audit.log(session, "badge_scanner.badge.reprinted", actor=actor, obj=registration,
               data={"reason": reason, "old_version": old, "new_version": new})
@@ -139,7 +142,7 @@ def cancel(session: Session, *, registration_id: int, actor: audit.Actor, reason
     registration = _locked(session, registration_id)
     if registration.status == "cancelled":
         return registration
-    old, new = _bump(registration)
+    old, new = _bump(session, registration, status="cancelled")
     registration.status = "cancelled"
     registration.cancelled_at = utcnow()
     session.add(registration)

@@ -20,14 +20,25 @@ from .events import (
     ZoneBase,
 )
 from .exhibitors import Exhibitor, ExhibitorBase, ExhibitorStatusChange, Lead, LeadQuestion, LeadScan
+from .imports import IMPORT_KINDS, ImportJob
 from .mail import Campaign, OutboxAttachment, OutboxMessage, Segment
-from .people import Company, CompanyBase, Contact, ContactBase, ContactSource, Registration, RegistrationBase
-from .scans import Scan
+from .people import (
+    Company,
+    CompanyBase,
+    Contact,
+    ContactBase,
+    ContactSource,
+    Registration,
+    RegistrationBase,
+    RegistrationInterest,
+)
+from .scans import BadgeChange, Presence, Scan
 from .search import DeskSearchCompanyTerm, DeskSearchSeq, DeskSearchTerm  # noqa: F401  (the desk search index)
 from .types import UTCDateTime, utcnow
 
 __all__ = [
-    "STAFF_ROLES", "ApiToken", "AuditLog", "BadgeType", "BadgeTypeBase", "Campaign", "Company", "CompanyBase",
+    "IMPORT_KINDS", "STAFF_ROLES", "ApiToken", "BadgeChange", "ImportJob", "Presence", "RegistrationInterest",
+    "AuditLog", "BadgeType", "BadgeTypeBase", "Campaign", "Company", "CompanyBase",
     "Contact", "ContactBase", "ContactSource", "Edition", "EditionBase", "EditionDay", "EditionDayBase", "Exhibitor",
     "ExhibitorBase", "ExhibitorStatusChange", "ExhibitorUser", "Gate", "GateBase", "GateDevice", "Lead",
     "LeadQuestion", "LeadScan", "LoginAttempt", "OutboxAttachment", "OutboxMessage", "ProductCategory",

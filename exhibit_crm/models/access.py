@@ -44,6 +44,7 @@ class ExhibitorUser(SQLModel, table=True):
     language: str = Field(default="", max_length=8)
     is_active: bool = True
     created_at: datetime = created_at_field()
+    invited_at: datetime | None = when_field()
     last_login_at: datetime | None = when_field()
 
 

@@ -59,6 +59,10 @@ class Edition(EditionBase, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     series_id: int = Field(foreign_key="series.id", index=True)
+    # the public registration form takes registrations while this is set
+    registration_open: bool = True
+    # code of the badge type a public registration gets when no answer names one (a question option's "badge_type")
+    visitor_badge_type: str = Field(default="", max_length=40)
     created_at: datetime = created_at_field()
 
 

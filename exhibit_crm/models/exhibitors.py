@@ -21,6 +21,9 @@ class ExhibitorBase(SQLModel):
     booth_sqm: float | None = Field(default=None, ge=0)
     staff_allowance: int = Field(default=5, ge=0)
     product_categories: list[str] = json_field(list)
+    # the exhibitor's own profile, edited in its portal
+    description: str = Field(default="", max_length=4000)
+    description_zh: str = Field(default="", max_length=4000)
 
 
 class Exhibitor(ExhibitorBase, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime, created_at_field, enum_check, json_field, utcnow, when_field
@@ -95,9 +95,24 @@ class Registration(RegistrationBase, table=True):
     contact_id: int = Field(foreign_key="contact.id", index=True)
     edition_id: int = Field(foreign_key="edition.id", index=True)
     badge_type_id: int = Field(foreign_key="badge_type.id")
+    # set for exhibitor-staff badges: the exhibitor whose allowance the badge counts against
+    exhibitor_id: int | None = Field(default=None, foreign_key="exhibitor.id", index=True)
     status: str = Field(default="registered", max_length=12)
     # bumped on reprint and cancel, so that older badges stop working at the gates
     badge_version: int = 1
     registered_at: datetime = created_at_field()
     cancelled_at: datetime | None = when_field()
     collected_at: datetime | None = when_field()
+
+
+# RegistrationInterest: a product category a visitor said they are looking for; matchmaking joins on it.
+class RegistrationInterest(SQLModel, table=True):
+    __tablename__ = "registration_interest"
+    __table_args__ = (
+        UniqueConstraint("registration_id", "category"),
+        Index("ix_registration_interest_edition_id_category", "edition_id", "category"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    registration_id: int = Field(foreign_key="registration.id", index=True, ondelete="CASCADE")
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE")
+    category: str = Field(max_length=40)

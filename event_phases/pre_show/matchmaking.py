@@ -1,0 +1,170 @@
+"""Matchmaking: visitors' interests against exhibitors' product categories, ranked both ways.
+
+A registration question's option may name a product category of the edition (`{"value": "sofa_buyer", "label": …,
+"category": "sofas"}`); a visitor who picks it is interested in that category. The interests are kept as rows
+(registration_interest), so that an exhibitor's list of interested visitors is one indexed join.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from exhibit_crm.models import (
+    BadgeType,
+    Company,
+    Contact,
+    Exhibitor,
+    ProductCategory,
+    Registration,
+    RegistrationInterest,
+    RegistrationQuestion,
+)
+
+# exhibitors a visitor is sent to: booked ones only
+BOOKED = ("contracted", "paid")
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+    name_zh: str
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """An exhibitor for a visitor to see, with the categories that made the match."""
+    exhibitor_id: int
+    company: str
+    booth: str
+    categories: tuple[Category, ...]
+
+    @property
+    def score(self) -> int:
+        return len(self.categories)
+
+
+@dataclass(frozen=True)
+class InterestedVisitor:
+    """A pre-registered visitor interested in what an exhibitor sells; name and title only with consent to share."""
+    registration_id: int
+    name: str | None
+    title: str | None
+    company: str
+    badge_type: str
+    categories: tuple[Category, ...]
+
+    @property
+    def score(self) -> int:
+        return len(self.categories)
+
+
+def interests_from_answers(questions: Iterable[RegistrationQuestion], answers: dict) -> set[str]:
+    """The category codes named by the options a visitor picked."""
+    found: set[str] = set()
+    for question in questions:
+        if question.kind == "text":
+            continue
+        given = answers.get(question.key)
+        picked = set(given if isinstance(given, list) else [given] if given else [])
+        for option in question.options:
+            if option.get("value") in picked and option.get("category"):
+                found.add(str(option["category"]))
+    return found
+
+
+def record_interests(session: Session, *, registration: Registration) -> set[str]:
+    """Replace a registration's interests with those its answers name; returns them."""
+    questions = session.scalars(select(RegistrationQuestion)
+                                .where(RegistrationQuestion.edition_id == registration.edition_id)).all()
+    codes = interests_from_answers(questions, registration.answers or {})
+    session.execute(delete(RegistrationInterest).where(RegistrationInterest.registration_id == registration.id))
+    session.add_all([RegistrationInterest(registration_id=registration.id, edition_id=registration.edition_id,
+                                          category=code) for code in sorted(codes)])
+    session.flush()
+    return codes
+
+
+def _categories(session: Session, edition_id: int) -> dict[str, Category]:
+    rows = session.scalars(select(ProductCategory).where(ProductCategory.edition_id == edition_id)).all()
+    return {row.code: Category(row.code, row.name, row.name_zh) for row in rows}
+
+
+def booth_label(exhibitor: Exhibitor) -> str:
+    if exhibitor.booth_hall and exhibitor.booth_number:
+        return f"{exhibitor.booth_hall}-{exhibitor.booth_number}"
+    return exhibitor.booth_number or exhibitor.booth_hall or ""
+
+
+def exhibitors_for(session: Session, *, registration_id: int, limit: int = 10) -> list[Recommendation]:
+    """Booked exhibitors ranked by how many of the visitor's interests they sell, then by name."""
+    registration = session.get(Registration, registration_id)
+    if registration is None:
+        return []
+    wanted = set(session.scalars(select(RegistrationInterest.category)
+                                 .where(RegistrationInterest.registration_id == registration_id)).all())
+    if not wanted:
+        return []
+    categories = _categories(session, registration.edition_id)
+    rows = session.execute(select(Exhibitor, Company.name).join(Company, Company.id == Exhibitor.company_id)
+                           .where(Exhibitor.edition_id == registration.edition_id,
+                                  Exhibitor.status.in_(BOOKED))).all()
+    found = []
+    for exhibitor, company in rows:
+        matched = sorted(wanted & set(exhibitor.product_categories or ()))
+        if matched:
+            found.append(Recommendation(exhibitor.id, company, booth_label(exhibitor),
+                                        tuple(categories.get(code, Category(code, code, "")) for code in matched)))
+    found.sort(key=lambda r: (-r.score, r.company.casefold(), r.exhibitor_id))
+    return found[:limit]
+
+
+def visitors_for(session: Session, *, exhibitor_id: int, limit: int = 50, offset: int = 0) -> list[InterestedVisitor]:
+    """Active visitor registrations of the exhibitor's edition interested in its categories, best match first."""
+    exhibitor = session.get(Exhibitor, exhibitor_id)
+    if exhibitor is None or not exhibitor.product_categories:
+        return []
+    sells = list(exhibitor.product_categories)
+    score = func.count(RegistrationInterest.id).label("score")
+    ranked = (select(RegistrationInterest.registration_id, score)
+              .where(RegistrationInterest.edition_id == exhibitor.edition_id,
+                     RegistrationInterest.category.in_(sells))
+              .group_by(RegistrationInterest.registration_id).subquery())
+    rows = session.execute(
+        select(Registration.id, Contact.full_name, Contact.title, Contact.consent_share, Company.name, BadgeType.code)
+        .join(ranked, ranked.c.registration_id == Registration.id)
+        .join(Contact, Contact.id == Registration.contact_id)
+        .join(BadgeType, BadgeType.id == Registration.badge_type_id)
+        .outerjoin(Company, Company.id == Contact.company_id)
+        .where(Registration.status == "registered", Registration.exhibitor_id.is_(None))
+        .order_by(ranked.c.score.desc(), Registration.id)
+        .limit(limit).offset(offset)).all()
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    matched: dict[int, list[str]] = {}
+    for registration_id, code in session.execute(
+            select(RegistrationInterest.registration_id, RegistrationInterest.category)
+            .where(RegistrationInterest.registration_id.in_(ids), RegistrationInterest.category.in_(sells))
+            .order_by(RegistrationInterest.category)):
+        matched.setdefault(registration_id, []).append(code)
+    categories = _categories(session, exhibitor.edition_id)
+    return [InterestedVisitor(rid, name if share else None, title if share else None, company or "", badge_type,
+                              tuple(categories.get(code, Category(code, code, "")) for code in matched.get(rid, [])))
+            for rid, name, title, share, company, badge_type in rows]
+
+
+def count_interested(session: Session, *, exhibitor_id: int) -> int:
+    exhibitor = session.get(Exhibitor, exhibitor_id)
+    if exhibitor is None or not exhibitor.product_categories:
+        return 0
+    return session.scalar(
+        select(func.count(func.distinct(RegistrationInterest.registration_id)))
+        .join(Registration, Registration.id == RegistrationInterest.registration_id)
+        .where(RegistrationInterest.edition_id == exhibitor.edition_id,
+               RegistrationInterest.category.in_(list(exhibitor.product_categories)),
+               Registration.status == "registered", Registration.exhibitor_id.is_(None))) or 0
