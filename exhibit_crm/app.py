@@ -26,8 +26,12 @@ MODULES = (
     "exhibit_crm.web.devices",
     "exhibit_crm.web.api",
     "event_phases.pre_show.web",
+    "event_phases.pre_show.exhibitors_web",
+    "event_phases.pre_show.portal_web",
+    "event_phases.pre_show.imports_web",
     "event_phases.on_site.web",
     "event_phases.post_show.web",
+    "badge_scanner.api",
     "badge_scanner.web",
     "exporters.web",
 )
