@@ -16,6 +16,7 @@ from sqlmodel import Session
 from .. import audit, auth
 from ..errors import DomainError, InvalidInput
 from ..models import (
+    BadgeChange,
     BadgeType,
     Company,
     Contact,
@@ -32,6 +33,7 @@ from ..models import (
     LeadScan,
     ProductCategory,
     Registration,
+    RegistrationInterest,
     RegistrationQuestion,
     Scan,
     Series,
@@ -720,7 +722,7 @@ class _Planner:
         edition = ex["_edition"]
         for contact in staff:
             reg = self._registration(edition, contact, "exhibitor_staff", "invitation")
-            reg["_hall"] = ex["booth_hall"]
+            reg["_hall"], reg["_exhibitor"] = ex["booth_hall"], ex
             not_after = NOW if edition is self.current else None
             reg["registered_at"] = self._before(edition.starts, mean_days=12, cap_days=60, not_after=not_after)
             text_version = "2024-10" if edition is self.past else "2026-06"
@@ -923,7 +925,7 @@ class _Writer:
         session, year = self.session, spec["year"]
         edition = Edition(series_id=series_id, name=f"Shanghai International Furniture Fair {year}", year=year,
                           venue="National Exhibition and Convention Center (Shanghai)", timezone="Asia/Shanghai",
-                          created_at=spec["opened"])
+                          visitor_badge_type="trade_visitor", created_at=spec["opened"])
         session.add(edition)
         session.flush()
         days = [EditionDay(edition_id=edition.id, day=day, opens_at=time(opens), closes_at=time(closes))
@@ -980,10 +982,13 @@ class _Writer:
         self._insert(ContactSource, [{"contact_id": contact["id"], "source": source, "first_seen_at": at}
                                      for contact in contacts for source, at in contact["_sources"].items()], ids=False)
         step(STEPS[5])
-        registrations = sorted(plan.registrations, key=lambda reg: (reg["edition_id"], reg["registered_at"]))
-        self._insert(Registration, registrations, {"contact_id": "_contact"})
+        logins = self._exhibitors(plan)  # before the registrations: staff badges point at their exhibitor
         step(STEPS[6])
-        logins = self._exhibitors(plan)
+        registrations = sorted(plan.registrations, key=lambda reg: (reg["edition_id"], reg["registered_at"]))
+        for reg in registrations:
+            reg.setdefault("_exhibitor", None)
+        self._insert(Registration, registrations, {"contact_id": "_contact", "exhibitor_id": "_exhibitor"})
+        self._registration_extras(registrations)
         step(STEPS[7])
         self._scans_and_leads(plan)
         step(STEPS[8])
@@ -1002,6 +1007,18 @@ class _Writer:
         self.session.flush()
         step(STEPS[9])
         return result
+
+    def _registration_extras(self, registrations: list[dict]) -> None:
+        """Interests for matchmaking, and the badge changes gate devices fetch (each reprint and cancel)."""
+        self._insert(RegistrationInterest, [
+            {"registration_id": reg["id"], "edition_id": reg["edition_id"], "category": code}
+            for reg in registrations for code in reg["answers"].get("interests") or ()], ids=False)
+        self._insert(BadgeChange, [
+            {"edition_id": reg["edition_id"], "registration_id": reg["id"], "badge_version": version,
+             "status": reg["status"] if version == reg["badge_version"] else "registered",
+             "changed_at": reg["cancelled_at"] if version == reg["badge_version"] and reg["cancelled_at"]
+             else reg["registered_at"]}
+            for reg in registrations for version in range(2, reg["badge_version"] + 1)], ids=False)
 
     def _exhibitors(self, plan: _Planner) -> list[dict]:
         """Saves exhibitors, their history, accounts and questions; gives a few accounts the demo password."""

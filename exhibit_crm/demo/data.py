@@ -10,8 +10,8 @@ STAFF_LOGINS = (("admin", "demo-admin-2026", "admin"), ("marketing", "demo-marke
                 ("desk", "demo-desk-2026", "desk"))
 EXHIBITOR_PASSWORD = "demo-exhibitor-2026"
 # The steps the builder reports to its progress callback, in order.
-STEPS = ("show structure", "people", "exhibitors", "gate scans", "leads", "saving contacts", "saving registrations",
-         "saving exhibitors", "saving scans and leads", "staff users")
+STEPS = ("show structure", "people", "exhibitors", "gate scans", "leads", "saving contacts", "saving exhibitors",
+         "saving registrations", "saving scans and leads", "staff users")
 MAX_VISITORS, MAX_EXHIBITORS = 200_000, 2_000
 
 # The two editions: show days with opening hours (local), and the moment "now" stands at for the current one.
@@ -70,8 +70,10 @@ def _options(*triples: tuple[str, str, str]) -> list[dict]:
 
 
 QUESTIONS = (
+    # each option names the product category it stands for: matchmaking pairs visitors with exhibitors by it
     ("interests", "Which products are you interested in?", "您对哪些产品感兴趣？", "multiple", True,
-     _options(*((code, name, name_zh) for code, name, name_zh, _ in CATEGORIES))),
+     [{**option, "category": option["value"]}
+      for option in _options(*((code, name, name_zh) for code, name, name_zh, _ in CATEGORIES))]),
     ("business_type", "What is your business?", "贵公司的业务类型", "single", False, _options(
         ("manufacturer", "Manufacturer", "制造商"), ("distributor", "Distributor / wholesaler", "经销商/批发商"),
         ("retailer", "Retailer", "零售商"), ("designer", "Designer / architect", "设计师/建筑师"),

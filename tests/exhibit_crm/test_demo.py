@@ -14,6 +14,7 @@ from exhibit_crm.demo import build_demo
 from exhibit_crm.demo.data import NOW, TZ, VISITOR_BADGES
 from exhibit_crm.errors import DomainError
 from exhibit_crm.models import (
+    BadgeChange,
     BadgeType,
     Company,
     Contact,
@@ -26,6 +27,7 @@ from exhibit_crm.models import (
     Lead,
     LeadScan,
     Registration,
+    RegistrationInterest,
     Scan,
     Series,
     Zone,
@@ -265,3 +267,29 @@ def test_cli_serves_the_demo_after_printing_the_logins(cli_database, capsys, mon
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8124/login" in out and "demo-admin-2026" in out and "/exhibitor/login" in out
     assert [(args.host, args.port, args.no_upgrade) for args in served] == [("127.0.0.1", 8124, True)]
+
+
+def test_staff_badges_interests_and_badge_changes_are_linked(demo):
+    engine, _result = demo
+    with Session(engine) as session:
+        staff = session.execute(
+            select(Registration, Exhibitor).join(BadgeType, BadgeType.id == Registration.badge_type_id)
+            .outerjoin(Exhibitor, Exhibitor.id == Registration.exhibitor_id)
+            .where(BadgeType.code == "exhibitor_staff")).all()
+        assert staff and all(ex is not None and ex.edition_id == reg.edition_id for reg, ex in staff)
+        assert all(reg.exhibitor_id is None for reg, _code in _visitor_registrations(session, _editions(session)[1]))
+        interested = session.execute(select(RegistrationInterest.registration_id, RegistrationInterest.category)).all()
+        by_registration: dict[int, set[str]] = {}
+        for registration_id, category in interested:
+            by_registration.setdefault(registration_id, set()).add(category)
+        for registration_id, categories in by_registration.items():
+            assert set(session.get(Registration, registration_id).answers["interests"]) == categories
+        assert by_registration
+        changed = session.scalars(select(Registration).where(Registration.badge_version > 1)).all()
+        assert changed
+        for reg in changed:
+            versions = session.execute(select(BadgeChange.badge_version, BadgeChange.status)
+                                       .where(BadgeChange.registration_id == reg.id)
+                                       .order_by(BadgeChange.id)).all()
+            assert [version for version, _status in versions] == list(range(2, reg.badge_version + 1))
+            assert versions[-1][1] == reg.status
