@@ -54,15 +54,16 @@ def login(client, *, account: str = "alice", password: str = PASSWORD, path: str
 
 
 def exhibitor_user(session: Session, ed: Edition, *, email: str = "sales@huamei.example.cn",
-                   company: str = "广州华美家居有限公司"):
-    """An exhibitor of the edition with one user account (password PASSWORD)."""
+                   company: str = "广州华美家居有限公司", booth_number: str | None = None):
+    """An exhibitor of the edition with one user account (password PASSWORD); its booth is N1-A01 unless given."""
     from exhibit_crm.models import Company, Exhibitor, ExhibitorUser
     from exhibit_crm.security import hash_password
 
     firm = Company(name=company, name_key=company.lower().replace(" ", ""))
     session.add(firm)
     session.flush()
-    exhibitor = Exhibitor(edition_id=ed.id, company_id=firm.id, status="paid", booth_hall="N1", booth_number="N1-A01")
+    exhibitor = Exhibitor(edition_id=ed.id, company_id=firm.id, status="paid", booth_hall="N1",
+                          booth_number=booth_number or "N1-A01")
     session.add(exhibitor)
     session.flush()
     user = ExhibitorUser(exhibitor_id=exhibitor.id, email=email, name="陈静", password_hash=hash_password(PASSWORD))

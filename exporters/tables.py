@@ -1,0 +1,123 @@
+"""Tables that leave the system as CSV or XLSX: one base class owns the formats, subclasses yield the rows.
+
+CSV is UTF-8 with a byte-order mark, so that Excel opens Chinese text as Chinese, and no cell may start a formula
+(an export holds what strangers typed into a registration form). XLSX keeps the types of the columns (dates are
+dates, numbers are numbers), freezes the header row and puts filters on it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import xlsxwriter
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+KINDS = ("text", "datetime", "number", "bool")
+
+# A text that Excel or LibreOffice would read as a formula; a phone number such as "+8613812345678" or a negative
+# amount is no danger and stays as it is.
+_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().-]*$)")
+_FORMULA_START = frozenset("=@\t\r+-")
+_EXCEL_EPOCH, _DAY = datetime(1899, 12, 30), timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    kind: str = "text"
+    width: int = 16
+
+
+def guard(text: str) -> str:
+    """A text that no spreadsheet will run: a leading quote before what would start a formula."""
+    return "'" + text if text and text[0] in _FORMULA_START and _FORMULA.match(text) else text
+
+
+def _text(value) -> str:
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(item) for item in value)
+    return str(value)
+
+
+class Table:
+    """A list of rows with typed columns; `rows()` yields one sequence a row, in the columns' order."""
+
+    sheet_title = "Sheet1"
+
+    def columns(self) -> Sequence[Column]:
+        raise NotImplementedError
+
+    def rows(self) -> Iterable[Sequence]:
+        raise NotImplementedError
+
+    def csv(self) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([guard(column.title) for column in self.columns()])
+        for row in self.rows():
+            writer.writerow([guard(_text(value)) for value in row])
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+    def xlsx(self) -> bytes:
+        columns = self.columns()
+        buffer = io.BytesIO()
+        # constant_memory streams row by row, as the CSV does; strings_to_formulas off: a text is never run
+        book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,
+                                            "strings_to_urls": False, "strings_to_numbers": False})
+        sheet = book.add_worksheet(self.sheet_title[:31])
+        header = book.add_format({"bold": True})
+        when = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        for number, column in enumerate(columns):
+            sheet.set_column(number, number, column.width)
+            sheet.write_string(0, number, column.title, header)
+        writers = [_writer(sheet, column.kind, when) for column in columns]
+        count = 0
+        for count, row in enumerate(self.rows(), start=1):
+            for number, (write, value) in enumerate(zip(writers, row, strict=True)):
+                if value is not None and value != "":
+                    write(count, number, value)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, count, max(len(columns) - 1, 0))
+        book.close()
+        return buffer.getvalue()
+
+    def render(self, fmt: str) -> bytes:
+        if fmt not in CONTENT_TYPES:
+            raise ValueError(f"unknown format {fmt!r}")
+        return self.csv() if fmt == "csv" else self.xlsx()
+
+
+def _writer(sheet, kind: str, when):
+    """The write call for a column's cells: typed values where the column has a type, text otherwise."""
+    def text(row: int, col: int, value) -> None:
+        sheet.write_string(row, col, _text(value))
+
+    def typed(row: int, col: int, value) -> None:
+        if kind == "datetime" and isinstance(value, datetime):
+            # Excel has no time zones: the exporter gives local times. The serial number written directly is what
+            # write_datetime would write (days since 1899-12-30), at a third of its cost.
+            sheet.write_number(row, col, (value.replace(tzinfo=None) - _EXCEL_EPOCH) / _DAY, when)
+        elif kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+            sheet.write_number(row, col, value)
+        elif kind == "bool" and isinstance(value, bool):
+            sheet.write_boolean(row, col, value)
+        else:
+            text(row, col, value)
+
+    return text if kind == "text" else typed
