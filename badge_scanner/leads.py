@@ -1,0 +1,206 @@
+"""Lead retrieval: exhibitor staff scan a visitor's badge at their booth, rate and qualify the lead.
+
+A scan names a lead by the client's scan_id: sending it again (an offline phone uploading after a lost reply)
+returns the lead as it is and changes nothing. Scanning the same visitor again opens the same lead (one lead per
+exhibitor and registration) and applies the rating, notes and answers sent with it. An exhibitor may scan any badge
+of its edition that would pass the gates' checks of the badge itself: genuine, active, the current version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from exhibit_crm.errors import InvalidInput, NotFound
+from exhibit_crm.models import (
+    BadgeType,
+    Company,
+    Contact,
+    Exhibitor,
+    Lead,
+    LeadQuestion,
+    LeadScan,
+    Registration,
+)
+from exhibit_crm.models.exhibitors import LEAD_RATINGS
+from exhibit_crm.sharing import visitor_card
+
+from .codes import InvalidCode, Verifier
+
+ACCEPTED, REJECTED = "accepted", "rejected"
+REASONS = ("invalid_code", "revoked", "outdated_badge", "other_edition")
+QUESTION_KINDS = ("checkbox", "select", "text")
+MAX_NOTES = 4000
+
+
+@dataclass(frozen=True)
+class LeadScanRequest:
+    """One booth scan as the phone sent it; rating, notes and answers are None when not sent."""
+
+    code: str
+    scan_id: str
+    rating: str | None = None
+    notes: str | None = None
+    answers: dict[str, object] = field(default_factory=dict)
+    scanned_at: datetime | None = None
+
+
+def _lead_json(lead: Lead | None) -> dict | None:
+    if lead is None:
+        return None
+    return {"id": lead.id, "rating": lead.rating, "notes": lead.notes, "answers": lead.answers or {},
+            "created_at": lead.created_at.isoformat(), "updated_at": lead.updated_at.isoformat()}
+
+
+def _visitor(session: Session, registration_id: int) -> dict | None:
+    row = session.execute(
+        select(Contact, Company.name, BadgeType.code)
+        .join(Registration, Registration.contact_id == Contact.id)
+        .join(BadgeType, BadgeType.id == Registration.badge_type_id)
+        .outerjoin(Company, Company.id == Contact.company_id)
+        .where(Registration.id == registration_id)).first()
+    if row is None:
+        return None
+    contact, company, badge_type = row
+    return visitor_card(contact, company=company, badge_type=badge_type).__dict__
+
+
+def _answer(session: Session, scan: LeadScan, lead: Lead | None, registration_id: int | None) -> dict:
+    return {"scan_id": scan.scan_id, "verdict": scan.verdict, "reason": scan.reason, "lead": _lead_json(lead),
+            "visitor": _visitor(session, registration_id) if registration_id is not None else None}
+
+
+def check_answers(session: Session, *, exhibitor_id: int, answers: dict, prefix: str = "answers") -> dict:
+    """Answers keyed by the exhibitor's own question ids, each of the question's kind; a 422 naming the one at fault."""
+    if not answers:
+        return {}
+    questions = {str(q.id): q for q in session.scalars(select(LeadQuestion)
+                                                        .where(LeadQuestion.exhibitor_id == exhibitor_id))}
+    checked = {}
+    for key, value in answers.items():
+        where = f"{prefix}.{key}"
+        question = questions.get(str(key))
+        if question is None:
+            raise InvalidInput("invalid", f"{where}: no such question of this exhibitor", field=where)
+        if value is None:
+            checked[str(key)] = None
+        elif question.kind == "checkbox" and not isinstance(value, bool):
+            raise InvalidInput("invalid", f"{where}: true or false", field=where)
+        elif question.kind == "select" and value not in question.options:
+            raise InvalidInput("invalid", f"{where}: one of " + ", ".join(question.options), field=where)
+        elif question.kind == "text" and (not isinstance(value, str) or len(value) > MAX_NOTES):
+            raise InvalidInput("invalid", f"{where}: a text of at most {MAX_NOTES} characters", field=where)
+        else:
+            checked[str(key)] = value
+    return checked
+
+
+def _check(request: LeadScanRequest) -> None:
+    if request.rating is not None and request.rating not in LEAD_RATINGS:
+        raise InvalidInput("invalid", "rating: one of " + ", ".join(LEAD_RATINGS), field="rating")
+    if request.notes is not None and len(request.notes) > MAX_NOTES:
+        raise InvalidInput("invalid", f"notes: at most {MAX_NOTES} characters", field="notes")
+
+
+def _judge(session: Session, exhibitor: Exhibitor, code: str, verifier: Verifier) -> tuple[str | None, int | None]:
+    """(reason or None, registration id) for a badge code read at the exhibitor's booth."""
+    try:
+        ref = verifier.verify(code)
+    except InvalidCode:
+        return "invalid_code", None
+    registration = session.get(Registration, ref.registration_id)
+    if registration is None:
+        return "invalid_code", None
+    if registration.edition_id != exhibitor.edition_id:
+        return "other_edition", None
+    if registration.status == "cancelled":
+        return "revoked", registration.id
+    if ref.badge_version != registration.badge_version:
+        return "outdated_badge", registration.id
+    return None, registration.id
+
+
+def _lead_for(session: Session, exhibitor_id: int, registration_id: int, *, user_id: int | None,
+              now: datetime) -> Lead:
+    """The exhibitor's lead of this visitor, created on the first scan (a concurrent first scan makes one lead)."""
+    for _attempt in range(2):
+        lead = session.scalars(select(Lead).where(Lead.exhibitor_id == exhibitor_id,
+                                                  Lead.registration_id == registration_id)).first()
+        if lead is not None:
+            return lead
+        lead = Lead(exhibitor_id=exhibitor_id, registration_id=registration_id, scanned_by_id=user_id,
+                    created_at=now, updated_at=now)
+        try:
+            with session.begin_nested():
+                session.add(lead)
+                session.flush()
+            return lead
+        except IntegrityError:
+            continue
+    raise NotFound("lead", registration_id)
+
+
+def _apply(lead: Lead, request: LeadScanRequest, answers: dict, now: datetime) -> None:
+    if request.rating is not None:
+        lead.rating = request.rating
+    if request.notes is not None:
+        lead.notes = request.notes
+    if answers:
+        lead.answers = {**(lead.answers or {}), **answers}
+    lead.updated_at = now
+
+
+def scan_lead(session: Session, *, exhibitor_id: int, user_id: int | None, request: LeadScanRequest,
+              verifier: Verifier, now: datetime) -> dict:
+    """Judge a booth scan, open or update the lead, and answer as the lead API does; a repeated scan_id is harmless."""
+    exhibitor = session.get(Exhibitor, exhibitor_id)
+    if exhibitor is None:
+        raise NotFound("exhibitor", exhibitor_id)
+    seen = session.scalars(select(LeadScan).where(LeadScan.exhibitor_id == exhibitor_id,
+                                                  LeadScan.scan_id == request.scan_id)).first()
+    if seen is not None:
+        return _replayed(session, seen)
+    _check(request)
+    answers = check_answers(session, exhibitor_id=exhibitor_id, answers=request.answers)
+    reason, registration_id = _judge(session, exhibitor, request.code, verifier)
+    lead = None
+    if reason is None:
+        lead = _lead_for(session, exhibitor_id, registration_id, user_id=user_id, now=now)
+        _apply(lead, request, answers, now)
+        session.add(lead)
+    scan = LeadScan(exhibitor_id=exhibitor_id, lead_id=lead.id if lead else None, exhibitor_user_id=user_id,
+                    scan_id=request.scan_id, verdict=REJECTED if reason else ACCEPTED, reason=reason,
+                    device_time=request.scanned_at, received_at=now)
+    try:
+        with session.begin_nested():
+            session.add(scan)
+            session.flush()
+    except IntegrityError:
+        # the same scan_id from a concurrent upload: that one counts
+        seen = session.scalars(select(LeadScan).where(LeadScan.exhibitor_id == exhibitor_id,
+                                                      LeadScan.scan_id == request.scan_id)).one()
+        return _replayed(session, seen)
+    # a refused badge shows nothing of its holder
+    return _answer(session, scan, lead, registration_id if reason is None else None)
+
+
+def _replayed(session: Session, scan: LeadScan) -> dict:
+    lead = session.get(Lead, scan.lead_id) if scan.lead_id else None
+    return _answer(session, scan, lead, lead.registration_id if lead else None)
+
+
+def update_lead(session: Session, *, exhibitor_id: int, lead_id: int, rating: str | None = None,
+                notes: str | None = None, answers: dict | None = None, now: datetime) -> Lead:
+    """Change a lead of this exhibitor (another exhibitor's lead id is not found)."""
+    lead = session.get(Lead, lead_id)
+    if lead is None or lead.exhibitor_id != exhibitor_id:
+        raise NotFound("lead", lead_id)
+    request = LeadScanRequest(code="", scan_id="", rating=rating, notes=notes)
+    _check(request)
+    _apply(lead, request, check_answers(session, exhibitor_id=exhibitor_id, answers=answers or {}), now)
+    session.add(lead)
+    session.flush()
+    return lead
