@@ -32,6 +32,7 @@ MODULES = (
     "event_phases.on_site.web",
     "event_phases.post_show.web",
     "badge_scanner.api",
+    "badge_scanner.lead_api",
     "badge_scanner.web",
     "exporters.web",
 )
