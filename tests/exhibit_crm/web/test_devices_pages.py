@@ -54,13 +54,14 @@ def test_registering_shows_the_token_once_and_it_resolves_to_the_gate(admin, edi
     answer = register(admin, ed, {"gate_id": str(gates[1].id), "name": "VIP turnstile"})
     assert answer.status_code == 200 and "shown only this once" in answer.text
     token = shown_token(answer.text)
+    assert f'<code id="gate-link">http://testserver/gate#token={token}</code>' in answer.text
     assert token not in answer.headers.get("location", "") and answer.headers["cache-control"] == "no-store"
     who = db(lambda s: auth.principal_for_token(s, token))
     assert (who.kind, who.gate_id, who.name) == ("device", gates[1].id, "VIP turnstile")
     assert db(lambda s: s.scalar(select(GateDevice.token_hash))) != token
 
     later = admin.get(page_of(ed)).text
-    assert "VIP turnstile" in later and token not in later and "data-token" not in later
+    assert "VIP turnstile" in later and token not in later and "data-token" not in later and "gate-link" not in later
 
 
 def test_revoking_stops_the_token(admin, edition, db):
