@@ -8,7 +8,6 @@ The lead list (GET /api/v1/leads) is a file that leaves the system, so it is ser
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -22,7 +21,8 @@ from exhibit_crm.web.guard import principal, run_service
 from exhibit_crm.web.openapi import Operation
 
 from .codes import load_signer
-from .leads import REASONS, LeadScanRequest, scan_lead
+from .leads import REASONS, LeadScanRequest, scan_leads
+from .writer import GroupWriter
 
 EXHIBITOR_USER = ("exhibitor_user",)
 MAX_BATCH = 10_000
@@ -104,13 +104,18 @@ def _request(data: LeadIn) -> LeadScanRequest:
                            answers=data.answers, scanned_at=data.scanned_at)
 
 
-def _scan_service(request: Request):
-    verifier = load_signer(request.app.state.settings.data_dir).verifier
+def _writer(request: Request) -> GroupWriter:
+    """The process's group-commit writer for booth scans: one transaction records the scans that arrive together."""
+    state = request.app.state
+    writer = getattr(state, "_lead_writer", None)
+    if writer is None:
+        verifier = load_signer(state.settings.data_dir).verifier
 
-    def scan(session, *, who, item: LeadScanRequest, now: datetime) -> dict:
-        return scan_lead(session, exhibitor_id=who.exhibitor_id, user_id=who.id, request=item, verifier=verifier,
-                         now=now)
-    return scan
+        def record(session, *, items):
+            return scan_leads(session, items=items, verifier=verifier, now=utcnow())
+
+        writer = state._lead_writer = GroupWriter(state.engine, record)
+    return writer
 
 
 async def _body(request: Request) -> object:
@@ -123,26 +128,26 @@ async def _body(request: Request) -> object:
 async def post_lead(request: Request) -> Response:
     who = await principal(request)
     data = validate_input(LeadIn, await _body(request))
-    return JSONResponse(await run_service(request, _scan_service(request), who=who, item=_request(data),
-                                          now=utcnow()))
+    result = await _writer(request).submit((who.exhibitor_id, who.id, _request(data)))
+    if isinstance(result, InvalidInput):
+        raise result
+    return JSONResponse(result)
 
 
-def _batch_item(session, scan, who, index: int, data: object, now: datetime) -> dict:
-    """One batch item judged in its own savepoint, or the error entry that takes its place."""
-    scan_id = data.get("scan_id") if isinstance(data, dict) else None
+def _batch_item(index: int, data: object) -> LeadScanRequest | dict:
+    """A batch item as a booth scan to record, or the error entry that takes its place."""
     try:
-        item = _request(LeadIn.model_validate(data))
-        with session.begin_nested():
-            return scan(session, who=who, item=item, now=now)
+        return _request(LeadIn.model_validate(data))
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join([f"leads[{index}]", *(str(part) for part in first["loc"])])
-        message = f"{field}: {first['msg']}"
-    except InvalidInput as exc:
-        field = f"leads[{index}].{exc.field}" if exc.field else f"leads[{index}]"
-        message = f"leads[{index}].{exc.message}"
+        return _item_error(index, data, ".".join([f"leads[{index}]", *(str(part) for part in first["loc"])]),
+                           first["msg"])
+
+
+def _item_error(index: int, data: object, field: str, message: str) -> dict:
+    scan_id = data.get("scan_id") if isinstance(data, dict) else None
     return {"scan_id": scan_id if isinstance(scan_id, str) else None,
-            "error": {"code": "invalid", "message": message, "field": field}}
+            "error": {"code": "invalid", "message": f"{field}: {message}", "field": field}}
 
 
 async def post_lead_batch(request: Request) -> Response:
@@ -153,11 +158,20 @@ async def post_lead_batch(request: Request) -> Response:
         raise InvalidInput("invalid", "leads: a list of booth scans", field="leads")
     if len(items) > MAX_BATCH:
         raise InvalidInput("invalid", f"leads: at most {MAX_BATCH} in one batch", field="leads")
-    scan, now = _scan_service(request), utcnow()
-
-    def upload(session) -> list[dict]:
-        return [_batch_item(session, scan, who, index, data, now) for index, data in enumerate(items)]
-    return JSONResponse({"results": await run_service(request, upload)})
+    parsed = [_batch_item(index, data) for index, data in enumerate(items)]
+    valid = [(who.exhibitor_id, who.id, item) for item in parsed if isinstance(item, LeadScanRequest)]
+    verifier = load_signer(request.app.state.settings.data_dir).verifier
+    judged = iter(await run_service(request, scan_leads, items=valid, verifier=verifier, now=utcnow()))
+    results = []
+    for index, item in enumerate(parsed):
+        if isinstance(item, LeadScanRequest):
+            outcome = next(judged)
+            if isinstance(outcome, InvalidInput):
+                field = f"leads[{index}].{outcome.field}" if outcome.field else f"leads[{index}]"
+                outcome = _item_error(index, items[index], field, outcome.message.split(": ", 1)[-1])
+            item = outcome
+        results.append(item)
+    return JSONResponse({"results": results})
 
 
 routes = [

@@ -187,6 +187,21 @@ def scan_lead(session: Session, *, exhibitor_id: int, user_id: int | None, reque
     return _answer(session, scan, lead, registration_id if reason is None else None)
 
 
+def scan_leads(session: Session, *, items: list[tuple[int, int | None, LeadScanRequest]], verifier: Verifier,
+               now: datetime) -> list[dict | InvalidInput]:
+    """Several booth scans (exhibitor id, user id, request) in one transaction, each in its own savepoint: a scan that
+    is refused for its input comes back as its InvalidInput and the others are recorded all the same."""
+    results: list[dict | InvalidInput] = []
+    for exhibitor_id, user_id, request in items:
+        try:
+            with session.begin_nested():
+                results.append(scan_lead(session, exhibitor_id=exhibitor_id, user_id=user_id, request=request,
+                                         verifier=verifier, now=now))
+        except InvalidInput as refused:
+            results.append(refused)
+    return results
+
+
 def _replayed(session: Session, scan: LeadScan) -> dict:
     lead = session.get(Lead, scan.lead_id) if scan.lead_id else None
     return _answer(session, scan, lead, lead.registration_id if lead else None)
