@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import NoMatchFound, Route
 
 from .. import auth
 from ..i18n import LANGUAGE_COOKIE, LANGUAGES
@@ -40,7 +40,17 @@ async def login_page(request: Request, *, kind: str) -> Response:
         context.update(error=_("Wrong username or password."), account=account)
         return render(request, "auth/login.html", context, status_code=401)
     start_session(request, who)
-    return RedirectResponse(_safe_next(str(form.get("next", "")), request.url_for("home").path), status_code=303)
+    return RedirectResponse(_safe_next(str(form.get("next", "")), _landing(request, kind)), status_code=303)
+
+
+def _landing(request: Request, kind: str) -> str:
+    """Where a user starts: exhibitor users in their portal, when the app has one; everyone else at home."""
+    if kind == "exhibitor_user":
+        try:
+            return request.url_for("portal").path
+        except NoMatchFound:
+            pass
+    return request.url_for("home").path
 
 
 async def logout(request: Request) -> Response:

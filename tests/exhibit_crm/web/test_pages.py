@@ -101,7 +101,7 @@ def test_exhibitor_users_sign_in_on_their_own_page_and_not_as_staff(client, sess
     user = factories.exhibitor_user(session, factories.edition(session))
     assert factories.login(client, account=user.email).status_code == 401  # the staff login does not know them
     response = factories.login(client, account=user.email.upper(), path="/exhibitor/login")
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["location"] == "/portal"  # they start in their portal
     home = client.get("/")
     assert home.status_code == 200
     assert user.email in home.text

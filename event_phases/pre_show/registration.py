@@ -1,0 +1,477 @@
+"""Public visitor registration: the form of an edition, registering, the confirmation mail with the e-badge, the
+e-badge page and cancelling.
+
+People and registrations go through the core's contact services (exhibit_crm.contacts), which normalise e-mail and
+phone, find the same person by e-mail then phone, and return the registration a person already has; their unique
+constraints make two racing submissions end in one contact and one registration.
+
+Rules the organiser can rely on:
+- Badge type: the first answered option (questions in position order, options in their listed order) that names a
+  `"badge_type"` the edition has; else the edition's `visitor_badge_type`; else its `trade_visitor` badge type. An
+  edition with none of these refuses registrations (`no_visitor_badge_type`) rather than guess.
+- Consents: the form asks both each time, unticked by default; what the person ticks on their latest form is their
+  choice, recorded with its time, the text version (CONSENT_TEXT_VERSION) and the source "online".
+- The same person again (same e-mail or phone): their contact is updated, their registration stays as it was, and
+  the confirmation mail goes again to the address on file (at most once per RESEND_AFTER), rather than the badge
+  being shown to whoever typed their e-mail.
+- A cancelled registration is not reinstated by registering again: the form says so (`registration_cancelled`);
+  the organiser decides.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from babel import Locale
+from itsdangerous import BadSignature, URLSafeSerializer
+from PIL import Image
+from sqlalchemy import func, select
+from sqlmodel import Field, Session, SQLModel
+
+from badge_scanner import badges
+from badge_scanner.codes import Signer
+from event_phases.pre_show import matchmaking
+from exhibit_crm import audit, contacts, i18n, outbox
+from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound
+from exhibit_crm.models import (
+    BadgeType,
+    Contact,
+    Edition,
+    OutboxMessage,
+    Registration,
+    RegistrationQuestion,
+    Series,
+    utcnow,
+)
+from exhibit_crm.settings import LANGUAGES
+from exhibit_crm.web.templating import templates
+from exporters.badges import qr_image, qr_modules
+
+SOURCE = "online"
+# bump when the consent wording on the form changes, so that each recorded consent names the text it answered
+CONSENT_TEXT_VERSION = "2026-1"
+FALLBACK_BADGE_TYPE = "trade_visitor"
+MAX_TEXT_ANSWER = 500
+RESEND_AFTER = timedelta(minutes=10)
+EBADGE_PATH = "/e-badge/{token}"
+VISITOR = audit.Actor("visitor", None, "online registration")
+# field: (required, longest) in the order the form shows them; the limits are the contact table's
+CONTACT_FIELDS = {"full_name": (True, 200), "company": (False, 300), "title": (False, 200), "phone": (True, 40),
+                  "email": (True, 254), "country": (False, 2), "province": (False, 100), "city": (False, 100)}
+QR_PIXELS_PER_MODULE = 8
+# outbox kinds of the two mails
+CONFIRMED, CANCELLED = "registration_confirmed", "registration_cancelled"
+
+
+# What the form shows.
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    label_zh: str
+
+    def text(self, language: str) -> str:
+        return self.label_zh if language == "zh-CN" and self.label_zh else self.label or self.value
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    label: str
+    label_zh: str
+    kind: str  # single | multiple | text
+    required: bool
+    options: tuple[Option, ...]
+
+    def text(self, language: str) -> str:
+        return self.label_zh if language == "zh-CN" and self.label_zh else self.label
+
+
+@dataclass(frozen=True)
+class RegistrationForm:
+    edition_id: int
+    edition_name: str
+    series_name: str
+    series_name_zh: str
+    year: int
+    venue: str
+    is_open: bool
+    questions: tuple[Question, ...]
+
+    def title(self, language: str) -> str:
+        series = self.series_name_zh if language == "zh-CN" and self.series_name_zh else self.series_name
+        return f"{series} {self.year}"
+
+
+def _question(row: RegistrationQuestion) -> Question:
+    options = tuple(Option(str(o.get("value", "")), str(o.get("label") or o.get("value", "")),
+                           str(o.get("label_zh") or "")) for o in row.options or ())
+    return Question(row.key, row.label, row.label_zh, row.kind, row.required, options)
+
+
+def _question_rows(session: Session, edition_id: int) -> list[RegistrationQuestion]:
+    return list(session.scalars(select(RegistrationQuestion).where(RegistrationQuestion.edition_id == edition_id)
+                                .order_by(RegistrationQuestion.position, RegistrationQuestion.id)))
+
+
+def registration_form(session: Session, *, edition_id: int) -> RegistrationForm:
+    """The public form of an edition: its names, whether it is open, its questions in position order."""
+    row = session.execute(select(Edition, Series).join(Series, Series.id == Edition.series_id)
+                          .where(Edition.id == edition_id)).first()
+    if row is None:
+        raise NotFound("edition", edition_id)
+    edition, series = row
+    return RegistrationForm(edition.id, edition.name, series.name, series.name_zh, edition.year, edition.venue,
+                            edition.registration_open,
+                            tuple(_question(q) for q in _question_rows(session, edition_id)))
+
+
+@lru_cache(maxsize=4)
+def countries(language: str) -> tuple[tuple[str, str], ...]:
+    """(ISO code, name in the language) of every country and region, China first, then by name."""
+    names = Locale.parse(language.replace("-", "_")).territories
+    found = sorted(((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()),
+                   key=lambda item: (item[0] != "CN", item[1]))
+    return tuple(found)
+
+
+# What the form sends.
+
+# RegistrationIn: the form as the visitor filled it in; register_visitor checks and normalises every field.
+class RegistrationIn(SQLModel):
+    full_name: str = ""
+    company: str = ""
+    title: str = ""
+    phone: str = ""
+    email: str = ""
+    country: str = ""
+    province: str = ""
+    city: str = ""
+    language: str = "zh-CN"
+    # question key -> the value (single choice, text) or values (multiple choice)
+    answers: dict[str, str | list[str]] = Field(default_factory=dict)
+    consent_marketing: bool = False
+    consent_share: bool = False
+
+
+class RegistrationRefused(InvalidInput):
+    """A form with fields to correct; `errors` maps each field, in form order, to its error."""
+
+    def __init__(self, errors: dict[str, DomainError]):
+        name, first = next(iter(errors.items()))
+        super().__init__(first.code, first.message, field=name)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Registered:
+    registration_id: int
+    created: bool  # False: the person was registered already
+    mailed: bool  # a confirmation mail was queued now
+
+
+@dataclass(frozen=True)
+class Links:
+    """Addresses of e-badge pages: a signed token names the registration, so nobody can guess another's page."""
+
+    base_url: str
+    secret: str
+
+    def _serializer(self) -> URLSafeSerializer:
+        return URLSafeSerializer(self.secret, salt="exhibit-crm.e-badge")
+
+    def token(self, registration_id: int) -> str:
+        return self._serializer().dumps(registration_id)
+
+    def registration_id(self, token: str) -> int:
+        """The registration a token names; NotFound for anything not made by token()."""
+        try:
+            value = self._serializer().loads(token)
+        except BadSignature:
+            raise NotFound("e-badge") from None
+        if not isinstance(value, int):
+            raise NotFound("e-badge")
+        return value
+
+    def ebadge_url(self, registration_id: int) -> str:
+        return self.base_url.rstrip("/") + EBADGE_PATH.format(token=self.token(registration_id))
+
+
+def _refusal(errors: dict, name: str, code: str, message: str) -> None:
+    errors.setdefault(name, InvalidInput(code, f"{name}: {message}", field=name))
+
+
+def _checked_contact(form: RegistrationIn, errors: dict) -> dict:
+    values = {}
+    for name, (required, longest) in CONTACT_FIELDS.items():
+        value = " ".join(str(getattr(form, name) or "").split())
+        if required and not value:
+            _refusal(errors, name, "required", "this field is needed")
+        elif len(value) > longest:
+            _refusal(errors, name, "too_long", f"at most {longest} characters")
+        values[name] = value
+    for name, check in (("email", contacts.normalise_email), ("phone", contacts.normalise_phone)):
+        if values[name] and name not in errors:
+            try:
+                values[name] = check(values[name])
+            except InvalidInput as exc:
+                errors[name] = exc
+    if values["country"] and values["country"].upper() not in dict(countries("en")):
+        _refusal(errors, "country", "invalid_choice", "not a country code")
+    values["country"] = values["country"].upper()
+    return values
+
+
+def _answer_problem(question: RegistrationQuestion, values: list[str]) -> str | None:
+    if question.kind == "text":
+        return "too_long" if len(values) > 1 or len(values[0]) > MAX_TEXT_ANSWER else None
+    allowed = {str(option.get("value", "")) for option in question.options}
+    if any(value not in allowed for value in values) or (question.kind == "single" and len(values) > 1):
+        return "invalid_choice"
+    return None
+
+
+def _checked_answers(questions: list[RegistrationQuestion], given: dict, errors: dict) -> dict:
+    """The answers as stored: a value for single choice and text, a list for multiple choice."""
+    known = {question.key for question in questions}
+    for key in given:
+        if key not in known:
+            _refusal(errors, f"answers.{key}", "unknown_question", "the edition has no such question")
+    answers: dict = {}
+    for question in questions:
+        name, raw = f"answers.{question.key}", given.get(question.key)
+        values = [str(v).strip() for v in (raw if isinstance(raw, list) else [raw]) if v is not None and str(v).strip()]
+        if not values:
+            if question.required:
+                _refusal(errors, name, "required", "this question must be answered")
+            continue
+        problem = _answer_problem(question, values)
+        if problem:
+            _refusal(errors, name, problem, problem.replace("_", " "))
+        elif question.kind == "multiple":
+            answers[question.key] = list(dict.fromkeys(values))
+        else:
+            answers[question.key] = values[0]
+    return answers
+
+
+def checked(questions: list[RegistrationQuestion], form: RegistrationIn) -> tuple[contacts.ContactIn, dict]:
+    """The person and the answers, every field checked before anything is written; RegistrationRefused lists
+    every mistake at once, in the order the form shows the fields."""
+    errors: dict[str, DomainError] = {}
+    values = _checked_contact(form, errors)
+    answers = _checked_answers(questions, form.answers, errors)
+    if errors:
+        order = [*CONTACT_FIELDS, *(f"answers.{question.key}" for question in questions)]
+        ranked = sorted(errors, key=lambda key: order.index(key) if key in order else len(order))
+        raise RegistrationRefused({key: errors[key] for key in ranked})
+    person = contacts.ContactIn(**values, language=form.language if form.language in LANGUAGES else "zh-CN",
+                                consent_marketing=form.consent_marketing, consent_share=form.consent_share,
+                                consent_text_version=CONSENT_TEXT_VERSION)
+    return person, answers
+
+
+# The badge type rule.
+
+def badge_type_for(session: Session, *, edition: Edition, questions: list[RegistrationQuestion],
+                   answers: dict) -> BadgeType:
+    """The badge type the answers give (see the module's docstring for the rule)."""
+    types = {row.code: row for row in session.scalars(select(BadgeType).where(BadgeType.edition_id == edition.id))}
+    for question in questions:
+        picked = answers.get(question.key)
+        picked = set(picked if isinstance(picked, list) else [picked]) if question.kind != "text" and picked else set()
+        for option in question.options:
+            if option.get("value") in picked and option.get("badge_type") in types:
+                return types[option["badge_type"]]
+    for code in (edition.visitor_badge_type, FALLBACK_BADGE_TYPE):
+        if code and code in types:
+            return types[code]
+    raise Conflict("no_visitor_badge_type", "the edition has no badge type for visitors; the organiser must set one")
+
+
+# Registering.
+
+def _open_edition(session: Session, edition_id: int) -> Edition:
+    edition = session.get(Edition, edition_id)
+    if edition is None:
+        raise NotFound("edition", edition_id)
+    if not edition.registration_open:
+        raise Conflict("registration_closed", "registration for this edition is closed")
+    return edition
+
+
+def register_visitor(session: Session, *, edition_id: int, form: RegistrationIn, signer: Signer, links: Links,
+                     now: datetime | None = None) -> Registered:
+    """Register a visitor from the public form and queue the confirmation mail with their e-badge."""
+    now = now or utcnow()
+    edition = _open_edition(session, edition_id)
+    questions = _question_rows(session, edition_id)
+    person, answers = checked(questions, form)
+    badge_type = badge_type_for(session, edition=edition, questions=questions, answers=answers)
+    contact, _ = contacts.upsert_contact(session, data=person, source=SOURCE, actor=VISITOR, now=now)
+    registration, created = contacts.register(session, contact_id=contact.id, edition_id=edition_id,
+                                              badge_type_id=badge_type.id, source=SOURCE, answers=answers,
+                                              actor=VISITOR)
+    if registration.status == "cancelled":
+        raise Conflict("registration_cancelled", "this person's registration for the edition was cancelled")
+    if created:
+        matchmaking.record_interests(session, registration=registration)
+    mailed = created or not _mailed_since(session, contact.id, now - RESEND_AFTER)
+    if mailed:
+        send_confirmation(session, registration=registration, signer=signer, links=links,
+                          language=person.language)
+    audit.log(session, "event_phases.pre_show.registration.online", actor=VISITOR, obj=registration,
+              data={"created": created, "badge_type": badge_type.code, "mailed": mailed})
+    session.flush()
+    return Registered(registration.id, created, mailed)
+
+
+def _mailed_since(session: Session, contact_id: int, since: datetime) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.contact_id == contact_id, OutboxMessage.kind == CONFIRMED,
+        OutboxMessage.created_at >= since)))
+
+
+def qr_png(code: str) -> bytes:
+    """The QR of a badge code as a PNG, from the badges' own symbol (level M, quiet zone of four modules)."""
+    modules = qr_modules(code)
+    size = len(modules) * QR_PIXELS_PER_MODULE
+    image = qr_image(modules).resize((size, size), Image.Resampling.NEAREST).convert("1")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def send_confirmation(session: Session, *, registration: Registration, signer: Signer, links: Links,
+                      language: str) -> OutboxMessage:
+    """Queue the confirmation mail: the e-badge's QR as an attached PNG, its page's link, recommended exhibitors."""
+    view = ebadge(session, registration_id=registration.id, signer=signer, links=links)
+    return _queue_mail(session, kind=CONFIRMED, view=view, language=language,
+                                   attachments=[("e-badge.png", "image/png", qr_png(view.badge.code))])
+
+
+def _contact_of(session: Session, registration: Registration) -> Contact:
+    return session.get(Contact, registration.contact_id)
+
+
+def _render(name: str, language: str, context: dict) -> str:
+    token = i18n.current_language.set(language)
+    try:
+        return templates.env.get_template(name).render(context, language=language)
+    finally:
+        i18n.current_language.reset(token)
+
+
+def _queue_mail(session: Session, *, kind: str, view: EBadge, language: str,
+                attachments: list[tuple[str, str, bytes]] = ()) -> OutboxMessage | None:
+    """Queue one of the two mails in the registrant's language; None when the person gave no e-mail address."""
+    if not view.email:
+        return None
+    language = language if language in LANGUAGES else "zh-CN"
+    context = {"view": view, "badge": view.badge}
+    subject = _render(f"mail/{kind}_subject.txt", language, context).strip()
+    return outbox.queue_message(session, to_addr=view.email, to_name=view.badge.full_name, subject=subject,
+                                text_body=_render(f"mail/{kind}.txt", language, context),
+                                html_body=_render(f"mail/{kind}.html", language, context),
+                                attachments=attachments, kind=kind, contact_id=view.contact_id)
+
+
+# The e-badge page and cancelling.
+
+@dataclass(frozen=True)
+class EBadge:
+    badge: badges.BadgeData
+    contact_id: int
+    email: str | None
+    edition_id: int
+    url: str
+    recommendations: tuple[matchmaking.Recommendation, ...]
+    language: str  # the registrant's
+
+    @property
+    def cancelled(self) -> bool:
+        return self.badge.status == "cancelled"
+
+    def badge_type(self, language: str) -> str:
+        zh = self.badge.badge_type_name_zh
+        return zh if language == "zh-CN" and zh else self.badge.badge_type_name
+
+
+def ebadge(session: Session, *, registration_id: int, signer: Signer, links: Links) -> EBadge:
+    """What the e-badge page and the mails show of a registration, with its current badge code."""
+    registration = session.get(Registration, registration_id)
+    if registration is None or registration.exhibitor_id is not None:
+        raise NotFound("e-badge")
+    badge = badges.badge_data(session, registration_id=registration_id, signer=signer)
+    contact = _contact_of(session, registration)
+    recommended = () if registration.status == "cancelled" else tuple(
+        matchmaking.exhibitors_for(session, registration_id=registration_id))
+    return EBadge(badge, contact.id, contact.email, registration.edition_id, links.ebadge_url(registration_id),
+                  recommended, contact.language)
+
+
+def cancel_registration(session: Session, *, registration_id: int, signer: Signer, links: Links,
+                        actor: audit.Actor = VISITOR) -> Registration:
+    """Cancel a registration from its e-badge page: the badge stops working and the person gets a mail saying so;
+    cancelling again changes nothing and sends nothing."""
+    registration = session.get(Registration, registration_id)
+    if registration is None or registration.exhibitor_id is not None:
+        raise NotFound("e-badge")
+    if registration.status == "cancelled":
+        return registration
+    badges.cancel(session, registration_id=registration_id, actor=actor, reason="cancelled by the visitor")
+    view = ebadge(session, registration_id=registration_id, signer=signer, links=links)
+    language = _contact_of(session, registration).language
+    _queue_mail(session, kind=CANCELLED, view=view, language=language)
+    session.flush()
+    return registration
+
+
+# The organiser's settings.
+
+@dataclass(frozen=True)
+class Settings:
+    edition: Edition
+    series_name: str
+    badge_types: tuple[BadgeType, ...]
+    registrations: int
+
+
+def registration_settings(session: Session, *, edition_id: int) -> Settings:
+    """An edition's registration settings, its badge types and how many have registered online."""
+    form = registration_form(session, edition_id=edition_id)
+    edition = session.get(Edition, edition_id)
+    types = tuple(session.scalars(select(BadgeType).where(BadgeType.edition_id == edition_id).order_by(BadgeType.id)))
+    count = session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.edition_id == edition_id, Registration.source == SOURCE)) or 0
+    return Settings(edition, form.series_name, types, count)
+
+
+def update_settings(session: Session, *, edition_id: int, registration_open: bool, visitor_badge_type: str,
+                    actor: audit.Actor) -> Edition:
+    """Open or close an edition's public form and set the badge type it gives when no answer names one."""
+    edition = session.get(Edition, edition_id, with_for_update=True)
+    if edition is None:
+        raise NotFound("edition", edition_id)
+    code = (visitor_badge_type or "").strip()
+    if code and session.scalar(select(BadgeType.id).where(BadgeType.edition_id == edition_id,
+                                                          BadgeType.code == code)) is None:
+        raise InvalidInput("invalid_choice", "visitor_badge_type: not one of the edition's badge types",
+                           field="visitor_badge_type")
+    edition.registration_open, edition.visitor_badge_type = bool(registration_open), code
+    session.add(edition)
+    audit.log(session, "event_phases.pre_show.registration.settings", actor=actor, obj=edition,
+              data={"registration_open": edition.registration_open, "visitor_badge_type": code})
+    session.flush()
+    return edition
+
+
+def editions(session: Session) -> list[tuple[Edition, Series]]:
+    """Every edition with its series, newest first, for the settings page's list."""
+    return [(edition, series) for edition, series in session.execute(
+        select(Edition, Series).join(Series, Series.id == Edition.series_id)
+        .order_by(Edition.year.desc(), Edition.id.desc()))]
