@@ -1,0 +1,205 @@
+"""Imports of visitor and exhibitor lists: a dry run that counts new, merged, duplicate and invalid rows, and a
+commit that writes all of it in the caller's one transaction, or nothing.
+
+A list with invalid rows is refused whole unless the user chose to import only the valid rows: half a list in the
+CRM is worse than none, as nobody can tell which half. Every contact an import touches keeps the import's source
+(contact_source), so one can later tell which list a person came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from exhibit_crm import audit
+from exhibit_crm.errors import InvalidInput, NotFound
+from exhibit_crm.models import BadgeType, Edition, RegistrationQuestion, utcnow
+
+from . import imports_exhibitors as exhibitors
+from . import imports_visitors as visitors
+from .imports_read import Table, check_mapping, suggest_mapping
+from .imports_rows import Problem, RowError, VisitorRules
+
+DEFAULT_BADGE_TYPE = "trade_visitor"
+MAX_PROBLEMS = 1000  # invalid rows kept in a report; the counts cover them all
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Report:
+    """What an import found (dry run) or did (commit)."""
+    kind: str
+    encoding: str
+    rows: int = 0
+    new: int = 0
+    merged: int = 0  # matched to a contact (visitors) or exhibitor (exhibitors) the database has
+    duplicates: int = 0  # later rows of a person or company already in the file
+    invalid: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    committed: bool = False
+    valid_only: bool = False
+    registered: int = 0  # visitors: registrations created
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "encoding": self.encoding, "rows": self.rows, "new": self.new,
+                "merged": self.merged, "duplicates": self.duplicates, "invalid": self.invalid,
+                "committed": self.committed, "valid_only": self.valid_only, "registered": self.registered,
+                "invalid_rows": [p.as_dict() for p in self.problems]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        problems = [Problem(**p) for p in data.get("invalid_rows", [])]
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "problems"}
+        return cls(**known, problems=problems)
+
+
+class ImportRefused(InvalidInput):
+    """The list has invalid rows and only a whole list was to be imported; nothing was written."""
+
+    def __init__(self, report: Report):
+        super().__init__("invalid_rows", f"file: {report.invalid} rows are invalid; nothing was imported "
+                         "(fix them, or import only the valid rows)", field="file")
+        self.report = report
+
+
+def questions_of(session: Session, edition_id: int) -> list[RegistrationQuestion]:
+    return list(session.scalars(select(RegistrationQuestion).where(RegistrationQuestion.edition_id == edition_id)
+                                .order_by(RegistrationQuestion.position, RegistrationQuestion.id)))
+
+
+def suggested_mapping(session: Session, *, edition_id: int, kind: str, header: list[str],
+                      overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """{column: field} as the header suggests, with the user's choices over it (an empty field skips a column)."""
+    _edition(session, edition_id)
+    mapping = suggest_mapping(header, kind=kind, questions=questions_of(session, edition_id) if kind == "visitors"
+                              else ())
+    for column, field_name in (overrides or {}).items():
+        if column not in header:
+            raise InvalidInput("unknown_column", f"mapping: the file has no column {column!r}", field="mapping")
+        mapping = {c: f for c, f in mapping.items() if c != column and (not field_name or f != field_name)}
+        if field_name:
+            mapping[column] = field_name
+    return {column: mapping[column] for column in header if column in mapping}
+
+
+def _edition(session: Session, edition_id: int) -> Edition:
+    edition = session.get(Edition, edition_id)
+    if edition is None:
+        raise NotFound("edition", edition_id)
+    return edition
+
+
+def _check(table: Table, mapping: dict[str, str], check: Callable, report: Report, progress: Progress | None):
+    """The valid rows checked by `check`; each invalid one is counted and its first problem kept."""
+    columns = [(table.header.index(column), name) for column, name in mapping.items()]
+    header_of = {name: column for column, name in mapping.items()}
+    valid = []
+    for count, (line, cells) in enumerate(table.rows, start=1):
+        values = {name: cells[index] for index, name in columns}
+        try:
+            valid.append(check(line, values))
+        except RowError as exc:
+            report.invalid += 1
+            if len(report.problems) < MAX_PROBLEMS:
+                report.problems.append(Problem(line, header_of.get(exc.field, exc.field), exc.code, exc.reason,
+                                               values.get(exc.field, "")[:200]))
+        if progress is not None and count % 5000 == 0:
+            progress(count // 2)  # checking is about half the work
+    return valid
+
+
+def _badge_type_id(session: Session, edition: Edition, code: str | None) -> int:
+    code = code or edition.visitor_badge_type or DEFAULT_BADGE_TYPE
+    found = session.scalars(select(BadgeType.id).where(BadgeType.edition_id == edition.id,
+                                                       BadgeType.code == code)).first()
+    if found is None:
+        raise InvalidInput("unknown_badge_type", f"badge_type: the edition has no badge type {code!r}",
+                           field="badge_type")
+    return found
+
+
+def run(session: Session, *, edition_id: int, kind: str, table: Table, mapping: dict[str, str], source: str = "",
+        commit: bool = False, valid_only: bool = False, badge_type: str | None = None,
+        actor: audit.Actor = audit.SYSTEM, now: datetime | None = None, progress: Progress | None = None) -> Report:
+    """Check a list against the edition, and with commit=True write it; a dry run writes nothing."""
+    edition = _edition(session, edition_id)
+    if commit and not source.strip():
+        raise InvalidInput("required", "source: name the source of this list", field="source")
+    questions = questions_of(session, edition_id) if kind == "visitors" else []
+    mapping = check_mapping(mapping, header=table.header, kind=kind, questions=questions)
+    report = Report(kind, table.encoding, rows=len(table.rows), valid_only=valid_only)
+    fn = _visitors if kind == "visitors" else _exhibitors
+    fn(session, edition=edition, table=table, mapping=mapping, report=report, commit=commit, questions=questions,
+       source=source.strip(), valid_only=valid_only, badge_type=badge_type, now=now or utcnow(), progress=progress)
+    if commit:
+        report.committed = True
+        audit.log(session, "event_phases.pre_show.import.committed", actor=actor, obj=edition,
+                  data={"kind": kind, "source": source.strip(), **{k: v for k, v in report.as_dict().items()
+                                                                    if isinstance(v, int)}})
+    if progress is not None:
+        progress(report.rows)
+    return report
+
+
+def _refuse_invalid(report: Report, *, commit: bool, valid_only: bool) -> None:
+    if commit and report.invalid and not valid_only:
+        raise ImportRefused(report)
+
+
+def _visitors(session: Session, *, edition: Edition, table: Table, mapping: dict, report: Report, commit: bool,
+              questions: list, source: str, valid_only: bool, badge_type: str | None, now: datetime,
+              progress: Progress | None) -> None:
+    default_type = _badge_type_id(session, edition, badge_type)
+    types = list(session.scalars(select(BadgeType).where(BadgeType.edition_id == edition.id)))
+    rules = VisitorRules(badge_types=types, questions=questions)
+    found = visitors.people(_check(table, mapping, rules.check, report, progress))
+    known = visitors.match(session, found)
+    merged = [p for p in found if p.contact_id is not None]
+    report.new, report.merged = len(found) - len(merged), len(merged)
+    report.duplicates = sum(len(p.lines) - 1 for p in found)
+    _refuse_invalid(report, commit=commit, valid_only=valid_only)
+    if not commit:
+        return
+    company_ids = visitors.companies(session, found, now=now)
+    visitors.update_contacts(session, merged, known, company_ids=company_ids, now=now)
+    visitors.create_contacts(session, [p for p in found if p.contact_id is None], company_ids=company_ids, now=now)
+    visitors.remember_source(session, list(dict.fromkeys(p.contact_id for p in found)), source=source, now=now)
+    report.registered = visitors.register_all(session, found, edition_id=edition.id, badge_type_id=default_type,
+                                              questions=questions, now=now)
+    session.flush()
+
+
+def _exhibitors(session: Session, *, edition: Edition, table: Table, mapping: dict, report: Report, commit: bool,
+                source: str, valid_only: bool, now: datetime, progress: Progress | None, **_unused) -> None:
+    rules = exhibitors.ExhibitorRules(session, edition_id=edition.id)
+    found = exhibitors.merge_rows(_check(table, mapping, rules.check, report, progress))
+    known = exhibitors.known_exhibitors(session, edition_id=edition.id, keys=[row.key for row in found])
+    report.merged = sum(1 for row in found if row.key in known)
+    report.new = len(found) - report.merged
+    report.duplicates = sum(len(row.lines) - 1 for row in found)
+    _refuse_invalid(report, commit=commit, valid_only=valid_only)
+    if commit:
+        for row in found:
+            exhibitors.write_exhibitor(session, row, edition_id=edition.id, now=now)
+        session.flush()
+
+
+def error_csv(report: Report) -> bytes:
+    """The invalid rows as CSV in UTF-8 with BOM, so Excel opens the Chinese text."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["line", "column", "code", "reason", "value"])
+    for p in report.problems:
+        writer.writerow([p.line, _safe(p.column), p.code, _safe(p.reason), _safe(p.value)])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def _safe(text: str) -> str:
+    """A cell Excel will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,170 @@
+"""Imports from the web: an uploaded file kept under DATA_DIR/imports/ with its ImportJob row, which carries the
+mapping, the dry-run report and the progress of the commit that runs after the request has returned.
+
+The upload is checked (readable, a header, within the size limit) before anything is written. The commit runs in
+its own transaction; a refusal or failure marks the job "failed" and writes nothing else.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, select, update
+from sqlmodel import Session
+
+from exhibit_crm import audit
+from exhibit_crm.db import is_sqlite, run_in_session, session_scope
+from exhibit_crm.errors import Conflict, InvalidInput, NotFound
+from exhibit_crm.models import IMPORT_KINDS, Edition, ImportJob, utcnow
+
+from . import imports
+from .imports_read import ZIP_MAGIC, Table, field_names, read_table
+
+MAX_UPLOAD = 20 * 1024 * 1024  # bytes: a 100,000-row visitor list is about 10 MiB of CSV
+FOLDER = "imports"
+PREVIEW_ROWS = 5
+
+# SQLite lets one writer at a time, and the commit is that writer until it ends: progress it cannot write to the
+# database is kept here for the process's own progress page (PostgreSQL gets it in import_job.rows_done).
+_progress: dict[int, int] = {}
+_progress_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class JobView:
+    """One import for its page: the job, its edition, the file's columns and a few rows, the fields to map to."""
+    job: ImportJob
+    edition: Edition
+    header: list[str]
+    preview: list[list[str]]
+    fields: list[str]
+    report: imports.Report | None
+
+    @property
+    def rows_done(self) -> int:
+        return max(self.job.rows_done, _progress.get(self.job.id, 0))
+
+
+def create_job(session: Session, *, data_dir: Path, edition_id: int, kind: str, source: str, filename: str,
+               data: bytes, encoding: str | None = None, actor: audit.Actor) -> ImportJob:
+    """Check an uploaded file and keep it with a new job, its mapping suggested from the header."""
+    if kind not in IMPORT_KINDS:
+        raise InvalidInput("invalid_choice", "kind: visitors or exhibitors", field="kind")
+    if not source.strip():
+        raise InvalidInput("required", "source: name the source of this list", field="source")
+    if not data:
+        raise InvalidInput("required", "file: choose a file", field="file")
+    if len(data) > MAX_UPLOAD:
+        raise InvalidInput("too_large", f"file: larger than {MAX_UPLOAD // 2**20} MiB", field="file")
+    table = read_table(data, encoding=encoding or None)
+    mapping = imports.suggested_mapping(session, edition_id=edition_id, kind=kind, header=table.header)
+    folder = data_dir / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = f"{FOLDER}/{secrets.token_hex(12)}{'.xlsx' if data.startswith(ZIP_MAGIC) else '.csv'}"
+    (data_dir / stored).write_bytes(data)
+    job = ImportJob(edition_id=edition_id, kind=kind, source=source.strip()[:120], filename=Path(filename).name[:255],
+                    path=stored, encoding=table.encoding, mapping=mapping, rows_total=len(table.rows),
+                    created_by_id=actor.id if actor.type == "staff" else None)
+    session.add(job)
+    session.flush()
+    audit.log(session, "event_phases.pre_show.import.uploaded", actor=actor, obj=job,
+              data={"kind": kind, "filename": job.filename, "rows": job.rows_total})
+    return job
+
+
+def _job(session: Session, job_id: int) -> ImportJob:
+    job = session.get(ImportJob, job_id)
+    if job is None:
+        raise NotFound("import", job_id)
+    return job
+
+
+def _table(data_dir: Path, job: ImportJob) -> Table:
+    data = (data_dir / job.path).read_bytes()
+    return read_table(data, encoding=None if job.encoding == "xlsx" else job.encoding)
+
+
+def recent_jobs(session: Session, *, limit: int = 30) -> dict:
+    jobs = session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).all()
+    editions = session.scalars(select(Edition).order_by(Edition.year.desc(), Edition.id.desc())).all()
+    return {"jobs": jobs, "editions": editions, "edition_names": {e.id: e.name for e in editions}}
+
+
+def job_view(session: Session, *, data_dir: Path, job_id: int) -> JobView:
+    job = _job(session, job_id)
+    table = _table(data_dir, job)
+    questions = imports.questions_of(session, job.edition_id) if job.kind == "visitors" else []
+    return JobView(job, session.get(Edition, job.edition_id), table.header,
+                   [cells for _line, cells in table.rows[:PREVIEW_ROWS]], field_names(job.kind, questions),
+                   imports.Report.from_dict(job.report) if job.report else None)
+
+
+def check_job(session: Session, *, data_dir: Path, job_id: int, mapping: dict[str, str]) -> imports.Report:
+    """A dry run with this mapping; the mapping and report are kept with the job."""
+    job = _job(session, job_id)
+    if job.status not in ("uploaded", "checked", "failed"):
+        raise Conflict("import_running", "this import is running or done", field="mapping")
+    report = imports.run(session, edition_id=job.edition_id, kind=job.kind, table=_table(data_dir, job),
+                         mapping=mapping, source=job.source)
+    job.mapping = {column: name for column, name in mapping.items() if name}
+    job.report, job.status, job.error = report.as_dict(), "checked", ""
+    return report
+
+
+def start_commit(session: Session, *, job_id: int, valid_only: bool, actor: audit.Actor) -> ImportJob:
+    """Mark a checked job as running: the one request that does so starts the commit."""
+    job = _job(session, job_id)
+    report = imports.Report.from_dict(job.report) if job.report else None
+    if report is None or job.status != "checked":
+        raise Conflict("import_not_checked", "run the check first; this import is not waiting to be imported")
+    if report.invalid and not valid_only:
+        raise InvalidInput("invalid_rows", "file: some rows are invalid; import only the valid rows, or fix the file",
+                           field="valid_only")
+    moved = session.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == "checked")
+                            .values(status="running", valid_only=valid_only, rows_done=0))
+    if moved.rowcount != 1:
+        raise Conflict("import_running", "this import has been started already")
+    audit.log(session, "event_phases.pre_show.import.started", actor=actor, obj=job, data={"valid_only": valid_only})
+    return job
+
+
+def _record_progress(engine: Engine, job_id: int, rows_done: int) -> None:
+    with _progress_lock:
+        _progress[job_id] = rows_done
+    if not is_sqlite(engine):
+        with session_scope(engine) as session:
+            session.execute(update(ImportJob).where(ImportJob.id == job_id).values(rows_done=rows_done))
+
+
+def run_job(engine: Engine, *, data_dir: Path, job_id: int, actor: audit.Actor, now: datetime | None = None) -> None:
+    """The commit of a started job, in one transaction of its own; the outcome is kept with the job."""
+    job = run_in_session(engine, _job, job_id=job_id)
+    try:
+        report = run_in_session(engine, imports.run, edition_id=job.edition_id, kind=job.kind,
+                                table=_table(data_dir, job), mapping=job.mapping, source=job.source, commit=True,
+                                valid_only=job.valid_only, actor=actor, now=now,
+                                progress=lambda n: _record_progress(engine, job_id, n))
+        outcome = {"status": "done", "report": report.as_dict(), "rows_done": job.rows_total, "error": ""}
+    except imports.ImportRefused as refused:
+        outcome = {"status": "failed", "report": refused.report.as_dict(), "error": refused.message}
+    except Exception as exc:  # the job page must say it failed, whatever happened
+        outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000]}
+    finally:
+        with _progress_lock:
+            _progress.pop(job_id, None)
+    run_in_session(engine, _finish, job_id=job_id, outcome=outcome, now=now or utcnow())
+
+
+def _finish(session: Session, *, job_id: int, outcome: dict, now: datetime) -> None:
+    session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**outcome, finished_at=now))
+
+
+def error_report(session: Session, *, job_id: int) -> tuple[str, bytes]:
+    """The job's invalid rows as CSV, and a file name for it."""
+    job = _job(session, job_id)
+    report = imports.Report.from_dict(job.report) if job.report else imports.Report(job.kind, job.encoding)
+    return f"import-{job.id}-errors.csv", imports.error_csv(report)

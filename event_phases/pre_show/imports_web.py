@@ -1,0 +1,144 @@
+"""Staff pages for imports: upload, column mapping, dry-run report, commit with progress, the error CSV.
+
+The commit runs after the response (a background task), so a list of 100,000 rows does not hold a request open;
+the job page polls the job's status (static/imports.js, and a meta refresh without JavaScript).
+"""
+
+from __future__ import annotations
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from exhibit_crm.errors import Conflict, DomainError, InvalidInput
+from exhibit_crm.i18n import N_
+from exhibit_crm.i18n import gettext as _
+from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service
+from exhibit_crm.web.templating import NavItem, render
+
+from . import imports_jobs as jobs
+
+ROLES = ("admin", "marketing")
+REFUSALS = (InvalidInput, Conflict)
+
+
+def _message(exc: DomainError) -> str:
+    by_code = {
+        "too_large": _("The file is larger than %(size)s MiB.") % {"size": jobs.MAX_UPLOAD // 2**20},
+        "unreadable": _("This file cannot be read: save it as CSV (UTF-8) or Excel (.xlsx)."),
+        "empty_file": _("The file has no header row."),
+        "unknown_encoding": _("This is not an encoding we know."),
+        "field_missing": _("Map a column to the name (visitors) or the company (exhibitors)."),
+        "field_twice": _("Each field can be mapped from one column only."),
+        "invalid_rows": _("Some rows are invalid: import only the valid rows, or fix the file."),
+        "unknown_badge_type": _("The edition has no such badge type; set its visitor badge type."),
+    }
+    if exc.code == "required":
+        return {"source": _("Name the source of this list."), "file": _("Choose a file.")}.get(
+            exc.field or "", _("This is needed."))
+    return by_code.get(exc.code, _("Please check this: %(detail)s") % {"detail": exc.message.split(": ", 1)[-1]})
+
+
+def _data_dir(request: Request):
+    return request.app.state.settings.data_dir
+
+
+async def _actor(request: Request):
+    return (await principal(request)).actor
+
+
+async def _list_page(request: Request, *, values: dict | None = None, error: str = "", status: int = 200):
+    data = await read_service(request, jobs.recent_jobs)
+    return render(request, "imports/list.html", {**data, "values": values or {}, "error": error}, status_code=status)
+
+
+@page(*ROLES)
+async def imports_home(request: Request) -> Response:
+    return await _list_page(request)
+
+
+@page(*ROLES)
+async def upload(request: Request) -> Response:
+    form = await read_form(request)  # the file part is spooled to disk; only MAX_UPLOAD + 1 bytes are read
+    upload_file = form.get("file")
+    values = {name: str(form.get(name, "")) for name in ("edition_id", "kind", "source", "encoding")}
+    try:
+        data = await upload_file.read(jobs.MAX_UPLOAD + 1) if hasattr(upload_file, "read") else b""
+    finally:
+        await form.close()
+    try:
+        job = await run_service(request, jobs.create_job, data_dir=_data_dir(request),
+                                edition_id=int(values["edition_id"]) if values["edition_id"].isdigit() else 0,
+                                kind=values["kind"], source=values["source"],
+                                filename=getattr(upload_file, "filename", "") or "upload", data=data,
+                                encoding=values["encoding"].strip() or None, actor=await _actor(request))
+    except REFUSALS as exc:
+        return await _list_page(request, values=values, error=_message(exc), status=exc.status)
+    return RedirectResponse(request.url_for("import_job", job_id=job.id).path, status_code=303)
+
+
+async def _job_page(request: Request, *, error: str = "", status: int = 200) -> Response:
+    view = await read_service(request, jobs.job_view, data_dir=_data_dir(request), job_id=request.path_params["job_id"])
+    return render(request, "imports/job.html", {"view": view, "job": view.job, "report": view.report,
+                                                "error": error}, status_code=status)
+
+
+@page(*ROLES)
+async def job_page(request: Request) -> Response:
+    return await _job_page(request)
+
+
+@page(*ROLES)
+async def check(request: Request) -> Response:
+    form = await read_form(request)
+    mapping = {key.removeprefix("map:"): str(value) for key, value in form.multi_items() if key.startswith("map:")}
+    try:
+        await run_service(request, jobs.check_job, data_dir=_data_dir(request), job_id=request.path_params["job_id"],
+                          mapping=mapping)
+    except REFUSALS as exc:
+        return await _job_page(request, error=_message(exc), status=exc.status)
+    return RedirectResponse(request.url_for("import_job", job_id=request.path_params["job_id"]).path, status_code=303)
+
+
+@page(*ROLES)
+async def commit(request: Request) -> Response:
+    form = await read_form(request)
+    job_id = request.path_params["job_id"]
+    actor = await _actor(request)
+    try:
+        await run_service(request, jobs.start_commit, job_id=job_id, valid_only=form.get("valid_only") == "1",
+                          actor=actor)
+    except REFUSALS as exc:
+        return await _job_page(request, error=_message(exc), status=exc.status)
+    task = BackgroundTask(jobs.run_job, request.app.state.engine, data_dir=_data_dir(request), job_id=job_id,
+                          actor=actor)
+    return RedirectResponse(request.url_for("import_job", job_id=job_id).path, status_code=303, background=task)
+
+
+@page(*ROLES)
+async def job_status(request: Request) -> Response:
+    """Status and progress of a job, for the job page's script."""
+    view = await read_service(request, jobs.job_view, data_dir=_data_dir(request), job_id=request.path_params["job_id"])
+    return JSONResponse({"status": view.job.status, "rows_done": view.rows_done, "rows_total": view.job.rows_total},
+                        headers={"Cache-Control": "no-store"})
+
+
+@page(*ROLES)
+async def errors_csv(request: Request) -> Response:
+    filename, data = await read_service(request, jobs.error_report, job_id=request.path_params["job_id"])
+    return Response(data, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+nav = [NavItem(N_("Imports"), "imports", roles=ROLES, tile=N_("Import visitor and exhibitor lists"))]
+
+routes = [
+    Route("/imports", imports_home, name="imports"),
+    Route("/imports/upload", upload, methods=["POST"], name="import_upload"),
+    Route("/imports/{job_id:id}", job_page, name="import_job"),
+    Route("/imports/{job_id:id}/check", check, methods=["POST"], name="import_check"),
+    Route("/imports/{job_id:id}/commit", commit, methods=["POST"], name="import_commit"),
+    Route("/imports/{job_id:id}/status", job_status, name="import_status"),
+    Route("/imports/{job_id:id}/errors.csv", errors_csv, name="import_errors"),
+]
