@@ -23,20 +23,32 @@ FIELDS = {
 CHECKBOXES = {"required"}
 
 
+# What an option may carry beyond its labels: the product category it stands for (matchmaking) and the badge type
+# that choosing it gives (the registration's badge type rule).
+OPTION_TAGS = ("category", "badge_type")
+
+
 def parse_options(text: str) -> list[dict]:
-    """One option per line, "value|English label|中文标签"; the labels may be left out."""
+    """One option per line, "value|English label|中文标签", then any "category=CODE" and "badge_type=CODE" parts;
+    the labels may be left out."""
     options = []
     for line in text.splitlines():
         if not line.strip():
             continue
-        value, label, label_zh = ([part.strip() for part in line.split("|", 2)] + ["", ""])[:3]
-        options.append({"value": value, "label": label or value, "label_zh": label_zh})
+        parts = [part.strip() for part in line.split("|")]
+        tags = dict(part.split("=", 1) for part in parts[1:] if part.split("=", 1)[0] in OPTION_TAGS and "=" in part)
+        labels = [part for part in parts[1:] if not (part.split("=", 1)[0] in OPTION_TAGS and "=" in part)]
+        value, label, label_zh = ([parts[0], *labels] + ["", ""])[:3]
+        option = {"value": value, "label": label or value, "label_zh": label_zh}
+        option.update({key: tags[key].strip() for key in OPTION_TAGS if tags.get(key, "").strip()})
+        options.append(option)
     return options
 
 
 def options_text(options: list[dict]) -> str:
     """The options of a question as the textarea shows them, the inverse of parse_options."""
-    return "\n".join("|".join([str(o.get("value", "")), str(o.get("label", "")), str(o.get("label_zh", ""))])
+    return "\n".join("|".join([str(o.get("value", "")), str(o.get("label", "")), str(o.get("label_zh", "")),
+                               *(f"{key}={o[key]}" for key in OPTION_TAGS if o.get(key))])
                      for o in options)
 
 

@@ -227,3 +227,16 @@ def test_options_are_entered_one_per_line():
                        {"value": "home", "label": "Home", "label_zh": ""},
                        {"value": "kids", "label": "kids", "label_zh": ""}]
     assert parse_options(options_text(options)) == options
+
+
+def test_an_option_may_name_its_product_category_and_badge_type():
+    text = ("sofa_buyer|Sofas|沙发|category=sofas\n"
+            "public|Just looking|随便看看|badge_type=public_visitor\n"
+            "buyer|Buyer|category=beds")
+    options = parse_options(text)
+    assert options == [{"value": "sofa_buyer", "label": "Sofas", "label_zh": "沙发", "category": "sofas"},
+                       {"value": "public", "label": "Just looking", "label_zh": "随便看看",
+                        "badge_type": "public_visitor"},
+                       {"value": "buyer", "label": "Buyer", "label_zh": "", "category": "beds"}]
+    assert parse_options(options_text(options)) == options
+    assert options_text(options).splitlines()[0] == "sofa_buyer|Sofas|沙发|category=sofas"
