@@ -25,6 +25,7 @@ def run(args) -> None:
 
 def _text(result: demo.DemoResult, url: str) -> str:
     counts = result.counts
+    current = max(result.editions, key=lambda edition: edition.year)
     lines = [
         f"Demo built: Shanghai International Furniture Fair 2025 ({counts['visitors_2025']:,} visitors, "
         f"{counts['exhibitors_2025']} exhibitors, {counts['scans_2025']:,} gate scans, {counts['leads_2025']:,} leads) "
@@ -38,6 +39,10 @@ def _text(result: demo.DemoResult, url: str) -> str:
         f"Exhibitor users log in at {url.rstrip('/')}/exhibitor/login",
         *(f"  {login['edition_year']}  {login['email']:<40} password {login['password']}  ({login['company']})"
           for login in result.exhibitor_logins),
+        "",
+        f"Visitors register for 2026 at {url}register/{current.id}",
+        "Gate pages of 2026 (open one on a phone or a PC with a scanner; the show opens on 8 December):",
+        *(f"  {device['gate']:<22} {url}gate#token={device['token']}" for device in result.gate_devices),
     ]
     return "\n".join(lines)
 

@@ -122,10 +122,13 @@ class DemoResult:
     staff_logins: list[dict]
     exhibitor_logins: list[dict]
     counts: dict[str, int] = field(default_factory=dict)
+    # gate devices of the current edition with their tokens, to open the gate page (/gate#token=…) on
+    gate_devices: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
             "logins": {"staff": self.staff_logins, "exhibitor_users": self.exhibitor_logins},
+            "gate_devices": self.gate_devices,
             "series_id": self.series_id,
             "editions": [vars(edition) for edition in self.editions],
             "counts": self.counts,
@@ -1003,10 +1006,24 @@ class _Writer:
                            exhibitor_ids=[ex["id"] for ex in plan.exhibitors if ex["edition_id"] == edition.edition_id])
             for edition in (plan.past, plan.current)], staff_logins=staff, exhibitor_logins=logins,
             counts=_counts(plan))
+        result.gate_devices = self._current_devices(plan)
         audit.log(self.session, "exhibit_crm.demo.built", actor=audit.SYSTEM, data=result.counts)
         self.session.flush()
         step(STEPS[9])
         return result
+
+    def _current_devices(self, plan: _Planner) -> list[dict]:
+        """One scanner at the first gate of each zone of the current edition; the tokens are printed once."""
+        devices, seen = [], set()
+        for gate in plan.current.gate_rows:
+            if gate["zone_id"] in seen:
+                continue
+            seen.add(gate["zone_id"])
+            token, device = auth.create_device(self.session, gate_id=gate["id"], actor=audit.SYSTEM,
+                                               name=f"Demo scanner {gate['name'].removeprefix('Gate ')}")
+            devices.append({"device_id": device.id, "gate": gate["name"], "token": token,
+                            "edition_id": plan.current.edition_id})
+        return devices
 
     def _registration_extras(self, registrations: list[dict]) -> None:
         """Interests for matchmaking, and the badge changes gate devices fetch (each reprint and cancel)."""

@@ -1,4 +1,5 @@
 import json
+import re
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -266,7 +267,20 @@ def test_cli_serves_the_demo_after_printing_the_logins(cli_database, capsys, mon
     assert main(["demo", "--visitors", "100", "--exhibitors", "5", "--port", "8124"]) == 0
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8124/login" in out and "demo-admin-2026" in out and "/exhibitor/login" in out
+    assert re.search(r"http://127\.0\.0\.1:8124/register/\d+", out)
+    assert len(re.findall(r"http://127\.0\.0\.1:8124/gate#token=ecd_\S+", out)) == 5  # a scanner in each zone
     assert [(args.host, args.port, args.no_upgrade) for args in served] == [("127.0.0.1", 8124, True)]
+
+
+def test_the_demo_scanners_tokens_open_gates_of_the_current_edition(demo):
+    engine, result = demo
+    current = max(result.editions, key=lambda edition: edition.year)
+    assert len(result.gate_devices) == len(current.zones)
+    with Session(engine) as session:
+        for device in result.gate_devices:
+            who = auth.principal_for_token(session, device["token"])
+            assert who.kind == "device" and who.gate_id in {gate["id"] for gate in current.gates}
+    assert result.as_dict()["gate_devices"] == result.gate_devices
 
 
 def test_staff_badges_interests_and_badge_changes_are_linked(demo):
