@@ -1,0 +1,320 @@
+/* The booth scanning page. A keyboard-wedge scanner (or a person) types a badge code and Enter into the scan box, or
+   the camera reads the QR; the server answers with the visitor as the exhibitor may see them and the lead, new or
+   existing. The staff member rates it, answers the exhibitor's questions, writes a note and saves. Without a network
+   the reading and the edits wait in this browser's localStorage and upload as one batch when it is back: every item
+   carries its own scan_id, so an upload repeated after a lost reply records nothing twice. */
+(function () {
+  "use strict";
+
+  var KEY = "exhibit_crm.booth.queue";
+  var TIMEOUT_MS = 5000;
+  var BATCH_TIMEOUT_MS = 30000;
+  var RETRY_MS = 10000;
+  var BATCH_MAX = 500;
+  var CAMERA_REPEAT_MS = 3000;
+
+  var text = JSON.parse(document.getElementById("booth-text").textContent);
+  var script = document.currentScript;
+  var root = document.getElementById("scanner");
+  var box = document.getElementById("scan");
+  var form = document.getElementById("lead-form");
+  var message = document.getElementById("message");
+  var net = document.getElementById("net");
+  var current = null;         // {code, lead: id or null}
+  var online = null;
+  var flushing = false;
+
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
+  }
+
+  function queue() {
+    try { return JSON.parse(localStorage.getItem(KEY)) || []; } catch (e) { return []; }
+  }
+
+  function saveQueue(items) {
+    localStorage.setItem(KEY, JSON.stringify(items));
+    showNet();
+  }
+
+  function newScanId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return "b-" + Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
+  function call(path, payload, timeoutMs) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, timeoutMs || TIMEOUT_MS);
+    return fetch(path, {
+      method: "POST", cache: "no-store", signal: controller.signal, credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json",
+                "X-CSRF-Token": root.getAttribute("data-csrf")},
+      body: JSON.stringify(payload)
+    }).finally(function () { clearTimeout(timer); });
+  }
+
+  function setOnline(value) {
+    online = value;
+    showNet();
+  }
+
+  function showNet() {
+    var waiting = queue().length;
+    net.setAttribute("data-online", online === false ? "no" : "yes");
+    net.textContent = (online === false ? text.offline : text.online) +
+      (waiting ? " · " + format(text.waiting, {n: waiting}) : "");
+  }
+
+  function say(words, kind) {
+    message.textContent = words || "";
+    message.setAttribute("data-kind", kind || "");
+  }
+
+  function signedOut() {
+    say(text.signed_out, "bad");
+  }
+
+  // Reading a badge.
+
+  function submit(code) {
+    var item = {code: code, scan_id: newScanId(), scanned_at: new Date().toISOString()};
+    say("");
+    if (queue().length) { keep(item); return; }
+    call(root.getAttribute("data-scan-url"), item).then(function (response) {
+      if (response.status === 401 || response.status === 403) { signedOut(); return; }
+      if (response.status === 422) { showRejected("invalid_code"); return; }
+      if (!response.ok) throw new Error("scan " + response.status);
+      return response.json().then(function (result) {
+        setOnline(true);
+        if (result.verdict !== "accepted") { showRejected(result.reason); return; }
+        showLead(code, result);
+      });
+    }).catch(function () { setOnline(false); keep(item); });
+  }
+
+  function keep(item) {
+    // read while offline: the scan waits, and the form is there to rate and note it all the same
+    saveQueue(queue().concat([item]));
+    current = {code: item.code, lead: null};
+    fill(null, null);
+    document.getElementById("visitor").textContent = format(text.badge, {code: item.code.slice(0, 12) + "…"});
+    document.getElementById("lead-state").textContent = text.offline_scan;
+    form.hidden = false;
+    flushSoon();
+  }
+
+  function showRejected(reason) {
+    form.hidden = true;
+    current = null;
+    say(text.reasons[reason] || text.reasons.unknown, "bad");
+    box.focus();
+  }
+
+  function showLead(code, result) {
+    var lead = result.lead;
+    current = {code: code, lead: lead.id};
+    renderVisitor(result.visitor);
+    fill(lead, result.visitor);
+    document.getElementById("lead-state").textContent =
+      lead.created_at !== lead.updated_at ? text.scanned_before : text.new_lead;
+    var open = document.getElementById("open-lead");
+    open.href = root.getAttribute("data-lead-page") + lead.id;
+    open.hidden = false;
+    form.hidden = false;
+  }
+
+  function renderVisitor(visitor) {
+    var card = document.getElementById("visitor");
+    card.textContent = "";
+    card.setAttribute("data-shared", visitor.shared ? "yes" : "no");
+    var name = document.createElement("strong");
+    name.className = "name";
+    name.textContent = visitor.name;
+    card.appendChild(name);
+    [visitor.company, visitor.badge_type, visitor.title, visitor.email, visitor.phone].forEach(function (value, i) {
+      if (!value) return;
+      var line = document.createElement("div");
+      line.setAttribute("data-field", ["company", "badge_type", "title", "email", "phone"][i]);
+      line.textContent = value;
+      card.appendChild(line);
+    });
+  }
+
+  function fields() {
+    return Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
+  }
+
+  function fill(lead) {
+    var answers = (lead && lead.answers) || {};
+    Array.prototype.forEach.call(form.querySelectorAll("input[name=rating]"), function (radio) {
+      radio.checked = !!lead && radio.value === lead.rating;
+    });
+    fields().forEach(function (field) {
+      var value = answers[field.getAttribute("data-question")];
+      if (field.type === "checkbox") field.checked = value === true;
+      else field.value = value == null ? "" : value;
+    });
+    document.getElementById("notes").value = lead ? lead.notes || "" : "";
+    document.getElementById("open-lead").hidden = true;
+  }
+
+  function edits() {
+    var chosen = form.querySelector("input[name=rating]:checked");
+    var answers = {};
+    fields().forEach(function (field) {
+      var id = field.getAttribute("data-question");
+      answers[id] = field.type === "checkbox" ? field.checked : (field.value.trim() || null);
+    });
+    return {rating: chosen ? chosen.value : null, notes: document.getElementById("notes").value, answers: answers};
+  }
+
+  // Saving: straight to the lead when the server knows it, else as a scan carrying the edits, kept for upload.
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!current) return;
+    var data = edits();
+    var done = current.lead && online !== false && !queue().length
+      ? call(root.getAttribute("data-lead-url") + current.lead, data).then(function (response) {
+          if (response.status === 401 || response.status === 403) { signedOut(); return true; }
+          if (!response.ok) throw new Error("save " + response.status);
+          setOnline(true);
+          say(text.saved, "good");
+          return true;
+        }).catch(function () { setOnline(false); return false; })
+      : Promise.resolve(false);
+    var code = current.code;
+    done.then(function (saved) {
+      if (saved) { after(); return; }
+      var item = {code: code, scan_id: newScanId(), scanned_at: new Date().toISOString(), notes: data.notes,
+                  answers: data.answers};
+      if (data.rating) item.rating = data.rating;
+      saveQueue(queue().concat([item]));
+      say(text.saved_offline, "good");
+      after();
+      flushSoon();
+    });
+  });
+
+  function after() {
+    form.hidden = true;
+    current = null;
+    box.focus();
+  }
+
+  // Uploading what waits.
+
+  function flushSoon() {
+    setTimeout(flush, 0);
+  }
+
+  function flush() {
+    var waiting = queue();
+    if (flushing || !waiting.length) return;
+    flushing = true;
+    var batch = waiting.slice(0, BATCH_MAX);
+    call(root.getAttribute("data-batch-url"), {leads: batch}, BATCH_TIMEOUT_MS).then(function (response) {
+      if (response.status === 401 || response.status === 403) { signedOut(); return; }
+      if (!response.ok) throw new Error("batch " + response.status);
+      return response.json().then(function () {
+        var sent = {};
+        batch.forEach(function (item) { sent[item.scan_id] = true; });
+        saveQueue(queue().filter(function (item) { return !sent[item.scan_id]; }));
+        setOnline(true);
+        if (queue().length) flushSoon();
+      });
+    }).catch(function () { setOnline(false); }).finally(function () { flushing = false; });
+  }
+
+  document.getElementById("scan-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var code = box.value.trim();
+    box.value = "";
+    if (code) submit(code);
+  });
+
+  // The camera, for phones: BarcodeDetector where the browser has it, else the bundled jsQR.
+
+  var camera = document.getElementById("camera");
+  var video = document.getElementById("camera-view");
+  var stream = null;
+  var lastSeen = {code: "", at: 0};
+
+  function loadJsQR() {
+    if (window.jsQR) return Promise.resolve();
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = script.getAttribute("data-jsqr");
+      tag.onload = resolve;
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+  }
+
+  function detector() {
+    if (!("BarcodeDetector" in window)) return loadJsQR().then(function () { return null; });
+    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+      if (formats.indexOf("qr_code") >= 0) return new window.BarcodeDetector({formats: ["qr_code"]});
+      return loadJsQR().then(function () { return null; });
+    });
+  }
+
+  function readFrame(found, canvas) {
+    if (found) return found.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    if (!canvas.width) return Promise.resolve(null);
+    var context = canvas.getContext("2d", {willReadFrequently: true});
+    context.drawImage(video, 0, 0);
+    var image = context.getImageData(0, 0, canvas.width, canvas.height);
+    var code = window.jsQR(image.data, image.width, image.height, {inversionAttempts: "dontInvert"});
+    return Promise.resolve(code ? code.data : null);
+  }
+
+  function watch(found) {
+    var canvas = document.createElement("canvas");
+    function next() {
+      if (!stream) return;
+      readFrame(found, canvas).then(function (code) {
+        var now = Date.now();
+        // one badge is seen many times a second; and a badge read while a lead is open must not replace it
+        if (code && form.hidden && (code !== lastSeen.code || now - lastSeen.at > CAMERA_REPEAT_MS)) submit(code);
+        if (code) lastSeen = {code: code, at: now};
+      }).catch(function () { /* a frame that could not be read: try the next one */ })
+        .finally(function () { setTimeout(next, 150); });
+    }
+    next();
+  }
+
+  function startCamera() {
+    navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false}).then(function (media) {
+      stream = media;
+      video.srcObject = media;
+      video.hidden = false;
+      camera.textContent = text.camera_on;
+      return video.play().then(detector).then(watch);
+    }).catch(function () {
+      stopCamera();
+      say(text.camera_failed, "bad");
+    });
+  }
+
+  function stopCamera() {
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    stream = null;
+    video.hidden = true;
+    camera.textContent = text.camera_off;
+  }
+
+  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    camera.hidden = false;
+    camera.addEventListener("click", function () { if (stream) stopCamera(); else startCamera(); });
+  }
+
+  showNet();
+  flush();
+  setInterval(flush, RETRY_MS);
+  window.addEventListener("online", flush);
+  box.focus();
+})();
