@@ -1,0 +1,218 @@
+"""The scanner API for gate devices: single scans, offline batches and the snapshot a device judges offline with.
+
+Every call needs a gate device's bearer token; the device's gate fixes the zone. See docs/gates.md.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from exhibit_crm.errors import Forbidden, InvalidInput, validate_input
+from exhibit_crm.models import utcnow
+from exhibit_crm.web import openapi
+from exhibit_crm.web.guard import principal, read_service, run_service
+from exhibit_crm.web.openapi import Operation
+
+from . import gates
+from .codes import Verifier, load_signer
+from .rules import REASONS
+from .writer import GroupWriter
+
+DEVICE = ("device",)
+MAX_BATCH = 10_000
+# a device clock this far ahead of the server's is wrong, and a scan "from the future" would dodge the rules
+MAX_CLOCK_AHEAD = timedelta(minutes=5)
+# A device's gate, zone and rules are read again after this long, so a revoked device token or a changed rule
+# takes effect within it on every process (docs/gates.md).
+CONTEXT_TTL_S = 5.0
+
+
+class ScanIn(BaseModel):
+    """One reading of a badge at the device's gate; unknown fields are ignored so devices may send more."""
+
+    model_config = ConfigDict(extra="ignore")
+    code: str = Field(max_length=1000, description="The badge code as read from the QR (or typed by a wedge scanner).")
+    direction: Literal["in", "out"]
+    scan_id: str = Field(min_length=1, max_length=80, description="Chosen by the device, unique per device: sending "
+                         "the same scan_id again returns the first answer and records nothing.")
+    scanned_at: AwareDatetime | None = Field(default=None, description="When the badge was read, ISO 8601 with an "
+                                             "offset; the server's time when absent. The rules are judged at it.")
+    offline: bool = Field(default=False, description="True when the device judged the scan itself while offline.")
+    device_verdict: Literal["accepted", "rejected"] | None = Field(default=None,
+                                                                   description="What the offline device decided.")
+    device_reason: str | None = Field(default=None, max_length=30, description="The offline device's reason.")
+
+
+class ScanBatchIn(BaseModel):
+    """Scans a device kept while offline, in the order they were read."""
+
+    scans: list[ScanIn] = Field(max_length=MAX_BATCH)
+
+
+class Person(BaseModel):
+    name: str
+    company: str
+    badge_type: str = Field(description="The badge type's code.")
+
+
+class ScanOut(BaseModel):
+    """The server's answer to one scan; its verdict is the one that counts."""
+
+    scan_id: str
+    verdict: Literal["accepted", "rejected"]
+    reason: Literal[REASONS] | None = Field(description="Why a scan was rejected; null when accepted.")  # type: ignore[valid-type]
+    person: Person | None = Field(description="Whose badge it is, when the code names a registration of ours.")
+
+
+class ItemError(BaseModel):
+    code: str
+    message: str
+    field: str
+
+
+class ScanErrorOut(BaseModel):
+    """A batch item that was not a valid scan: nothing was recorded for it."""
+
+    scan_id: str | None
+    error: ItemError
+
+
+class ScanBatchOut(BaseModel):
+    """One entry per submitted scan, in the same order."""
+
+    results: list[ScanOut | ScanErrorOut]
+
+
+class Snapshot(BaseModel):
+    """What a device needs to judge badges by itself while the network is down."""
+
+    edition: dict
+    gate: dict
+    zone: dict
+    public_key: str = Field(description="The badge signing key: base64 of the 32 raw Ed25519 bytes.")
+    public_key_pem: str
+    days: list[dict] = Field(description="Show days with opening hours in the edition's time zone.")
+    access: list[dict] = Field(description="Badge types that may enter this zone: every day (day null) or one day.")
+    revocations: list[dict] = Field(description="Badge changes after the cursor, latest per registration: versions "
+                                    "below valid_version are superseded; status cancelled refuses every version.")
+    cursor: int = Field(description="Pass it back as ?cursor= to fetch only what changed since.")
+    server_time: str
+
+
+def _verifier(request: Request) -> Verifier:
+    return load_signer(request.app.state.settings.data_dir).verifier
+
+
+async def _gate(request: Request) -> gates.GateContext:
+    """The calling device's gate context, kept per process for CONTEXT_TTL_S."""
+    device = await principal(request)
+    cache = request.app.state.__dict__.setdefault("_gate_contexts", {})
+    found = cache.get(device.id)
+    if found is None or found[0] < time.monotonic():
+        found = (time.monotonic() + CONTEXT_TTL_S, await read_service(request, gates.gate_context,
+                                                                     device_id=device.id))
+        cache[device.id] = found
+    gate = found[1]
+    asked = request.query_params.get("edition_id")
+    if asked is not None and asked != str(gate.edition_id):
+        raise Forbidden("this device scans at a gate of another edition")
+    return gate
+
+
+def _writer(request: Request) -> GroupWriter:
+    state = request.app.state
+    writer = getattr(state, "_scan_writer", None)
+    if writer is None:
+        verifier = _verifier(request)
+
+        def record(session, *, items):
+            return gates.record_scans(session, scans=items, verifier=verifier, now=utcnow())
+
+        writer = state._scan_writer = GroupWriter(state.engine, record)
+    return writer
+
+
+def _scan_request(gate: gates.GateContext, scan: ScanIn, now: datetime, field: str = "scanned_at") -> gates.ScanRequest:
+    if scan.scanned_at is not None and scan.scanned_at > now + MAX_CLOCK_AHEAD:
+        raise InvalidInput("invalid", f"{field}: later than the server's clock; set the device's clock",
+                           field=field)
+    return gates.ScanRequest(gate=gate, code=scan.code, direction=scan.direction, scan_id=scan.scan_id,
+                             scanned_at=scan.scanned_at, offline=scan.offline, device_verdict=scan.device_verdict,
+                             device_reason=scan.device_reason)
+
+
+async def _body(request: Request) -> object:
+    try:
+        return await request.json()
+    except ValueError:
+        raise InvalidInput("malformed_json", "the body is not valid JSON") from None
+
+
+async def scan(request: Request) -> Response:
+    gate = await _gate(request)
+    body = validate_input(ScanIn, await _body(request))
+    result = await _writer(request).submit(_scan_request(gate, body, utcnow()))
+    return JSONResponse(result)
+
+
+def _item(gate: gates.GateContext, index: int, data: object, now: datetime) -> gates.ScanRequest | dict:
+    """A batch item as a scan to judge, or the error entry that takes its place."""
+    try:
+        return _scan_request(gate, ScanIn.model_validate(data), now, f"scans[{index}].scanned_at")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join([f"scans[{index}]", *(str(part) for part in first["loc"])])
+        message = f"{field}: {first['msg']}"
+    except InvalidInput as exc:
+        field, message = exc.field, exc.message
+    scan_id = data.get("scan_id") if isinstance(data, dict) else None
+    return {"scan_id": scan_id if isinstance(scan_id, str) else None,
+            "error": {"code": "invalid", "message": message, "field": field}}
+
+
+async def scan_batch(request: Request) -> Response:
+    gate = await _gate(request)
+    body = await _body(request)
+    scans = body.get("scans") if isinstance(body, dict) else None
+    if not isinstance(scans, list):
+        raise InvalidInput("invalid", "scans: a list of scans", field="scans")
+    if len(scans) > MAX_BATCH:
+        raise InvalidInput("invalid", f"scans: at most {MAX_BATCH} in one batch", field="scans")
+    now = utcnow()
+    items = [_item(gate, i, data, now) for i, data in enumerate(scans)]
+    valid = [item for item in items if isinstance(item, gates.ScanRequest)]
+    judged = iter(await run_service(request, gates.record_scans, scans=valid, verifier=_verifier(request),
+                                    now=now) if valid else [])
+    return JSONResponse({"results": [next(judged) if isinstance(item, gates.ScanRequest) else item
+                                     for item in items]})
+
+
+async def scanner_snapshot(request: Request) -> Response:
+    gate = await _gate(request)
+    raw = request.query_params.get("cursor", "0")
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput("invalid", "cursor: a whole number from a previous snapshot", field="cursor")
+    found = await read_service(request, gates.snapshot, gate=gate, verifier=_verifier(request), cursor=int(raw),
+                               now=utcnow())
+    return JSONResponse(found, headers={"Cache-Control": "no-store"})
+
+
+routes = [
+    openapi.route("/api/v1/scans", scan, Operation(
+        "POST", "Judge and record one badge scan at the device's gate; answered once it is stored.",
+        request=ScanIn, response=ScanOut, kinds=DEVICE, tag="scanner"), name="api_scan"),
+    openapi.route("/api/v1/scans/batch", scan_batch, Operation(
+        "POST", "Upload scans kept while offline (at most 10,000); one result per scan in the same order. Sending a "
+        "batch again returns the same results and records nothing twice.", request=ScanBatchIn,
+        response=ScanBatchOut, kinds=DEVICE, tag="scanner"), name="api_scan_batch"),
+    openapi.route("/api/v1/scanner/snapshot", scanner_snapshot, Operation(
+        "GET", "What the device needs to judge badges offline: the public key, days and hours, its zone's rules and "
+        "the revoked or superseded badge versions after ?cursor=.", response=Snapshot, kinds=DEVICE,
+        tag="scanner"), name="api_scanner_snapshot"),
+]

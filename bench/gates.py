@@ -1,0 +1,247 @@
+"""Gate scans over real HTTP: single scans from 16 concurrent clients (wrk) and offline batch uploads, on SQLite and
+PostgreSQL, against `exhibit-crm serve` started as the README recommends."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine, func, insert, literal, select
+
+from badge_scanner.codes import load_signer
+from bench.common import emit, fresh_database, log, machine, median, now_iso, postgres_server, postgres_version
+from exhibit_crm import auth
+from exhibit_crm.db import make_engine, session_scope
+from exhibit_crm.models import (
+    BadgeType,
+    Contact,
+    Edition,
+    EditionDay,
+    Gate,
+    Registration,
+    Scan,
+    Series,
+    Zone,
+    ZoneAccess,
+    utcnow,
+)
+
+SHOW_DAY = date(2026, 3, 10)
+OPEN_AT = datetime(2026, 3, 10, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai
+WRK_SCRIPT = r"""
+local codes = {}
+for line in io.lines(os.getenv("GATE_CODES")) do codes[#codes + 1] = line end
+local tokens = {}
+for token in string.gmatch(os.getenv("GATE_TOKENS"), "[^,]+") do tokens[#tokens + 1] = token end
+local run = os.getenv("GATE_RUN")
+local base = tonumber(os.getenv("GATE_OPEN_EPOCH"))
+local threads, counter = 0, 0
+local id = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+
+function init(args)
+  counter = 0
+  wrk.headers["Authorization"] = "Bearer " .. tokens[(id - 1) % #tokens + 1]
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+function request()
+  counter = counter + 1
+  local n = counter * 7919 + id * 104729
+  local code = codes[n % #codes + 1]
+  local at = os.date("!%Y-%m-%dT%H:%M:%SZ", base + (counter % 25000))
+  local body = '{"code":"' .. code .. '","direction":"in","scan_id":"' .. run .. "-" .. id .. "-" .. counter ..
+               '","scanned_at":"' .. at .. '"}'
+  return wrk.format("POST", "/api/v1/scans", nil, body)
+end
+
+function done(summary, latency, requests)
+  io.write(string.format('WRK {"requests":%d,"duration_us":%d,"non_2xx":%d,"socket_errors":%d,' ..
+    '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\n', summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+
+def build(engine: Engine, *, people: int, devices: int) -> tuple[list[str], int]:
+    """An edition with one show day and a free zone open to trade visitors, `people` registrations and devices at
+    the zone's gate; returns the device tokens and the edition id."""
+    with session_scope(engine) as session:
+        series = Series(name="Shanghai International Furniture Fair")
+        session.add(series)
+        session.flush()
+        edition = Edition(series_id=series.id, name="Furniture Fair 2026", year=2026)
+        session.add(edition)
+        session.flush()
+        session.add(EditionDay(edition_id=edition.id, day=SHOW_DAY, opens_at=clock(9), closes_at=clock(18)))
+        zone = Zone(edition_id=edition.id, name="Hall 1", reentry="free")
+        trade = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor")
+        session.add_all([zone, trade])
+        session.flush()
+        gate = Gate(zone_id=zone.id, name="Gate A")
+        session.add_all([gate, ZoneAccess(zone_id=zone.id, badge_type_id=trade.id)])
+        session.flush()
+        session.execute(insert(Contact), [{"full_name": f"访客{i}", "email": f"visitor{i}@example.cn"}
+                                          for i in range(people)])
+        session.execute(insert(Registration).from_select(
+            ["contact_id", "edition_id", "badge_type_id", "source", "status", "badge_version", "answers",
+             "registered_at"],
+            select(Contact.id, literal(edition.id), literal(trade.id), literal("import"), literal("registered"),
+                   literal(1), literal({}, Registration.__table__.c.answers.type),
+                   literal(utcnow(), Registration.__table__.c.registered_at.type))))
+        tokens = [auth.create_device(session, gate_id=gate.id, name=f"scanner {i}")[0] for i in range(devices)]
+        return tokens, edition.id
+
+
+def codes_of(engine: Engine, data_dir: Path) -> list[str]:
+    signer = load_signer(data_dir)
+    with session_scope(engine) as session:
+        return [signer.sign(reg_id, 1) for reg_id in session.scalars(select(Registration.id).order_by(Registration.id))]
+
+
+@contextmanager
+def server(url: str, data_dir: Path, workers: int, port: int) -> Iterator[str]:
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(data_dir), "BASE_URL": base,
+           "SECRET_KEY": "bench-secret"}
+    process = subprocess.Popen([sys.executable, "-m", "exhibit_crm.cli", "serve", "--port", str(port), "--workers",
+                                str(workers), "--no-upgrade"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the server did not start") from None
+                time.sleep(0.1)  # polling while it starts
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def run_wrk(base: str, *, tokens: list[str], codes_file: Path, run: str, seconds: int, connections: int,
+            threads: int, script: Path) -> dict:
+    env = {**os.environ, "GATE_CODES": str(codes_file), "GATE_TOKENS": ",".join(tokens), "GATE_RUN": run,
+           "GATE_OPEN_EPOCH": str(int(OPEN_AT.timestamp()))}
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
+                          str(script), base], env=env, capture_output=True, text=True, check=True).stdout
+    found = re.search(r"^WRK (.*)$", out, re.M)
+    if not found:
+        raise RuntimeError(f"wrk printed no summary:\n{out}")
+    return json.loads(found.group(1))
+
+
+def batch_upload(base: str, token: str, codes: list[str], *, size: int, run: str, rng: random.Random) -> float:
+    start = OPEN_AT
+    scans = [{"code": rng.choice(codes), "direction": "in", "scan_id": f"{run}-{i}", "offline": True,
+              "device_verdict": "accepted", "scanned_at": (start + timedelta(seconds=i)).isoformat()}
+             for i in range(size)]
+    began = time.perf_counter()
+    response = httpx.post(f"{base}/api/v1/scans/batch", json={"scans": scans},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    elapsed = time.perf_counter() - began
+    response.raise_for_status()
+    assert len(response.json()["results"]) == size
+    return elapsed
+
+
+def measure(backend: str, url: str, args: argparse.Namespace, workdir: Path, common: dict) -> None:
+    data_dir = workdir / "data"
+    with fresh_database(workdir=workdir, server_url=None if backend == "sqlite" else url) as engine:
+        tokens, _edition_id = build(engine, people=args.people, devices=args.connections + 1)
+        codes = codes_of(engine, data_dir)
+        codes_file = workdir / "codes.txt"
+        codes_file.write_text("\n".join(codes) + "\n")
+        script = workdir / "gate.lua"
+        script.write_text(WRK_SCRIPT)
+        db_url = engine.url.render_as_string(hide_password=False)
+        engine.dispose()
+        config = {"workers": args.workers, "connections": args.connections, "wrk_threads": args.wrk_threads,
+                  "seconds": args.seconds, "people": args.people, "load_generator": "wrk on the same machine"}
+        with server(db_url, data_dir, args.workers, args.port) as base:
+            # warm up: first requests load the code, the rules cache and the connection pools
+            run_wrk(base, tokens=tokens[:-1], codes_file=codes_file, run="warm", seconds=2,
+                    connections=args.connections, threads=args.wrk_threads, script=script)
+            runs = [run_wrk(base, tokens=tokens[:-1], codes_file=codes_file, run=f"r{i}", seconds=args.seconds,
+                            connections=args.connections, threads=args.wrk_threads, script=script)
+                    for i in range(args.runs)]
+            rng = random.Random(7)
+            batches = [batch_upload(base, tokens[-1], codes, size=args.batch_size, run=f"b{i}", rng=rng)
+                       for i in range(args.runs)]
+        engine = fresh_engine(db_url)
+        with session_scope(engine) as session:
+            stored = session.scalar(select(func.count()).select_from(Scan))
+        engine.dispose()
+        per_s = [r["requests"] / (r["duration_us"] / 1e6) for r in runs]
+        emit({**common, "backend": backend, "op": "single_scan", "unit": "scan",
+              "count": sum(r["requests"] for r in runs), "runs": args.runs,
+              "median_s": median([r["duration_us"] / 1e6 for r in runs]), "per_s": round(median(per_s)),
+              "per_s_runs": [round(p) for p in per_s], "p50_ms": median([r["p50_us"] for r in runs]) / 1000,
+              "p95_ms": None, "p90_ms": median([r["p90_us"] for r in runs]) / 1000,
+              "p99_ms": median([r["p99_us"] for r in runs]) / 1000, "non_2xx": sum(r["non_2xx"] for r in runs),
+              "socket_errors": sum(r["socket_errors"] for r in runs), "scans_stored": stored,
+              "table_rows": args.people, "config": config, "at": now_iso()})
+        emit({**common, "backend": backend, "op": "batch_upload", "unit": "scan",
+              "count": args.batch_size * args.runs,
+              "runs": args.runs, "median_s": median(batches), "per_s": round(args.batch_size / median(batches)),
+              "p50_ms": None, "p95_ms": None, "p99_ms": None, "table_rows": args.people,
+              "config": {**config, "batch_size": args.batch_size}, "at": now_iso()})
+
+
+def fresh_engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench gates", description=__doc__)
+    p.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    p.add_argument("--database-url", help="a PostgreSQL server to use instead of a private cluster")
+    p.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    p.add_argument("--connections", type=int, default=16, help="concurrent clients (default 16)")
+    p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1)")
+    p.add_argument("--seconds", type=int, default=10, help="length of one run (default 10)")
+    p.add_argument("--runs", type=int, default=3, help="runs; figures are medians (default 3)")
+    p.add_argument("--people", type=int, default=50_000, help="registrations (default 50,000)")
+    p.add_argument("--batch-size", type=int, default=10_000, help="scans per offline batch (default 10,000)")
+    p.add_argument("--port", type=int, default=8765)
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    if shutil.which("wrk") is None:
+        log("wrk is not installed: apt-get install -y --no-install-recommends wrk")
+        return 2
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    with tempfile.TemporaryDirectory(prefix="exhibit-crm-bench-gates-") as tmp:
+        for backend in backends:
+            if backend == "sqlite":
+                measure("sqlite", "", args, Path(tmp), {"bench": "gates", "machine": machine()})
+                continue
+            with postgres_server(args.database_url) as url:
+                common = {"bench": "gates", "machine": machine(postgres_version=postgres_version(url))}
+                measure("postgresql", url, args, Path(tmp), common)
+    return 0

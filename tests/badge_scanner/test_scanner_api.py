@@ -1,0 +1,195 @@
+"""The scanner API over HTTP: tokens, single scans, offline batches and the snapshot."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from badge_scanner.codes import load_signer
+from exhibit_crm import auth
+from exhibit_crm.models import BadgeType, Gate, GateDevice, Scan, Zone, ZoneAccess
+from exhibit_crm.models.types import utcnow
+from tests import factories
+
+OPEN = "2026-03-10T11:00:00+08:00"
+
+
+@pytest.fixture
+def show(session, settings):
+    """An edition whose Hall 1 (free) admits trade visitors every day, a device at its gate, and one visitor."""
+    ed = factories.edition(session)
+    hall = session.exec(select(Zone).where(Zone.edition_id == ed.id, Zone.name == "Hall 1")).one()
+    trade = session.exec(select(BadgeType).where(BadgeType.edition_id == ed.id,
+                                                 BadgeType.code == "trade_visitor")).one()
+    session.add(ZoneAccess(zone_id=hall.id, badge_type_id=trade.id))
+    gate = session.exec(select(Gate).where(Gate.zone_id == hall.id)).one()
+    token, device = auth.create_device(session, gate_id=gate.id, name="Hall 1 scanner")
+    session.commit()
+    reg = factories.registration(session, ed, full_name="王伟", company="广州华美家居有限公司")
+    code = load_signer(settings.data_dir).sign(reg.id, 1)
+    return {"edition": ed, "token": token, "device": device, "code": code, "registration": reg, "gate": gate}
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def scan_body(code: str, scan_id: str = "s1", **extra) -> dict:
+    return {"code": code, "direction": "in", "scan_id": scan_id, "scanned_at": OPEN, **extra}
+
+
+def test_a_device_scans_a_badge_in(client, show, db):
+    response = client.post("/api/v1/scans", json=scan_body(show["code"]), headers=bearer(show["token"]))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"scan_id": "s1", "verdict": "accepted", "reason": None,
+                               "person": {"name": "王伟", "company": "广州华美家居有限公司",
+                                          "badge_type": "trade_visitor"}}
+    rows = db(lambda s: s.exec(select(Scan.scan_id, Scan.verdict, Scan.scanned_at)).all())
+    assert rows == [("s1", "accepted", datetime(2026, 3, 10, 3, tzinfo=UTC))]
+    assert db(lambda s: s.get(GateDevice, show["device"].id).last_seen_at) is not None
+
+
+def test_a_forged_code_is_rejected_and_recorded(client, show, db):
+    response = client.post("/api/v1/scans", json=scan_body("Z" * 116), headers=bearer(show["token"]))
+    assert response.json() == {"scan_id": "s1", "verdict": "rejected", "reason": "invalid_code", "person": None}
+    assert db(lambda s: s.exec(select(Scan.reason)).all()) == ["invalid_code"]
+
+
+def test_a_resent_scan_gets_the_same_answer(client, show, db):
+    first = client.post("/api/v1/scans", json=scan_body(show["code"]), headers=bearer(show["token"])).json()
+    again = client.post("/api/v1/scans", json=scan_body(show["code"]), headers=bearer(show["token"])).json()
+    assert again == first
+    assert len(db(lambda s: s.exec(select(Scan)).all())) == 1
+
+
+def test_without_scanned_at_the_server_clock_is_the_scan_time(client, show, db):
+    body = scan_body(show["code"])
+    del body["scanned_at"]
+    before = utcnow()
+    client.post("/api/v1/scans", json=body, headers=bearer(show["token"]))
+    scanned, received = db(lambda s: s.exec(select(Scan.scanned_at, Scan.received_at)).one())
+    assert before <= scanned == received <= utcnow()
+
+
+@pytest.mark.parametrize(("headers", "status"), [
+    ({}, 401), ({"Authorization": "Bearer ecd_not-a-token"}, 401), ({"Authorization": "Basic abc"}, 401)])
+@pytest.mark.parametrize("path", ["/api/v1/scans", "/api/v1/scans/batch", "/api/v1/scanner/snapshot"])
+def test_without_a_valid_device_token_nothing_leaks(client, show, headers, status, path):
+    response = (client.get(path, headers=headers) if path.endswith("snapshot")
+                else client.post(path, json=scan_body(show["code"]), headers=headers))
+    assert response.status_code == status
+    assert response.json()["error"] == "unauthorized"
+    assert "王伟" not in response.text
+
+
+def test_a_revoked_device_token_is_refused(client, show, session):
+    device = session.get(GateDevice, show["device"].id)
+    device.revoked_at = utcnow()
+    session.add(device)
+    session.commit()
+    response = client.post("/api/v1/scans", json=scan_body(show["code"]), headers=bearer(show["token"]))
+    assert response.status_code == 401
+
+
+def test_staff_and_exhibitor_tokens_may_not_scan(client, show, session):
+    factories.staff_user(session)
+    staff, _ = auth.create_api_token(session, username="alice")
+    factories.exhibitor_user(session, show["edition"])
+    exhibitor, _ = auth.create_api_token(session, exhibitor_user_email="sales@huamei.example.cn")
+    session.commit()
+    for token in (staff, exhibitor):
+        response = client.post("/api/v1/scans", json=scan_body(show["code"]), headers=bearer(token))
+        assert (response.status_code, response.json()["error"]) == (403, "forbidden")
+        assert client.get("/api/v1/scanner/snapshot", headers=bearer(token)).status_code == 403
+
+
+def test_a_device_asking_for_another_edition_is_forbidden(client, show, session):
+    other = factories.edition(session, name="Furniture Fair 2027", year=2027)
+    for path in (f"/api/v1/scans?edition_id={other.id}", f"/api/v1/scans/batch?edition_id={other.id}"):
+        response = client.post(path, json=scan_body(show["code"]), headers=bearer(show["token"]))
+        assert (response.status_code, response.json()["error"]) == (403, "forbidden")
+    snapshot = client.get(f"/api/v1/scanner/snapshot?edition_id={other.id}", headers=bearer(show["token"]))
+    assert snapshot.status_code == 403
+    ours = client.get(f"/api/v1/scanner/snapshot?edition_id={show['edition'].id}", headers=bearer(show["token"]))
+    assert ours.status_code == 200
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"direction": "in", "scan_id": "s1"}, "code"),
+    ({"code": "x", "direction": "sideways", "scan_id": "s1"}, "direction"),
+    ({"code": "x", "direction": "in"}, "scan_id"),
+    ({"code": "x", "direction": "in", "scan_id": ""}, "scan_id"),
+    ({"code": "x", "direction": "in", "scan_id": "s1", "scanned_at": "2026-03-10T11:00:00"}, "scanned_at"),
+    ({"code": "x", "direction": "in", "scan_id": "s1", "scanned_at": "yesterday"}, "scanned_at"),
+    ({"code": "x", "direction": "in", "scan_id": "s1", "scanned_at": "2999-01-01T00:00:00Z"}, "scanned_at"),
+    ([1, 2], "body"),
+])
+def test_a_malformed_scan_is_422_naming_the_field_and_stores_nothing(client, show, db, body, field):
+    response = client.post("/api/v1/scans", json=body, headers=bearer(show["token"]))
+    assert response.status_code == 422
+    assert response.json()["field"] == field
+    assert db(lambda s: s.exec(select(Scan)).all()) == []
+
+
+def test_a_body_that_is_not_json_is_422(client, show):
+    response = client.post("/api/v1/scans", content=b"{", headers={**bearer(show["token"]),
+                                                                  "content-type": "application/json"})
+    assert (response.status_code, response.json()["error"]) == (422, "malformed_json")
+
+
+def test_a_batch_with_one_malformed_scan_judges_the_others(client, show, db):
+    scans = [scan_body(show["code"], "b1", offline=True, device_verdict="accepted"),
+             {"code": show["code"], "direction": "sideways", "scan_id": "b2"},
+             scan_body("Z" * 116, "b3", offline=True, device_verdict="rejected", device_reason="invalid_code"),
+             "not a scan"]
+    response = client.post("/api/v1/scans/batch", json={"scans": scans}, headers=bearer(show["token"]))
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r.get("verdict") for r in results] == ["accepted", None, "rejected", None]
+    assert results[1]["scan_id"] == "b2" and results[1]["error"]["code"] == "invalid"
+    assert results[1]["error"]["field"] == "scans[1].direction"
+    assert results[3] == {"scan_id": None, "error": {"code": "invalid", "message": results[3]["error"]["message"],
+                                                     "field": "scans[3]"}}
+    rows = db(lambda s: s.exec(select(Scan.scan_id, Scan.offline, Scan.device_verdict, Scan.verdict)
+                               .order_by(Scan.scan_id)).all())
+    assert rows == [("b1", True, "accepted", "accepted"), ("b3", True, "rejected", "rejected")]
+
+
+def test_a_replayed_batch_returns_the_same_results_and_records_nothing_twice(client, show, db):
+    start = datetime(2026, 3, 10, 3, tzinfo=UTC)
+    scans = [{"code": show["code"], "direction": "in" if i % 2 == 0 else "out", "scan_id": f"off-{i}",
+              "scanned_at": (start + timedelta(minutes=i)).isoformat(), "offline": True} for i in range(20)]
+    first = client.post("/api/v1/scans/batch", json={"scans": scans}, headers=bearer(show["token"])).json()
+    again = client.post("/api/v1/scans/batch", json={"scans": scans}, headers=bearer(show["token"])).json()
+    assert again == first
+    assert {r["verdict"] for r in first["results"]} == {"accepted"}
+    assert len(db(lambda s: s.exec(select(Scan)).all())) == 20
+
+
+@pytest.mark.parametrize(("body", "field"), [({}, "scans"), ({"scans": "x"}, "scans"),
+                                             ({"scans": [{}] * 10_001}, "scans")])
+def test_a_batch_that_is_not_a_list_of_scans_is_422(client, show, body, field):
+    response = client.post("/api/v1/scans/batch", json=body, headers=bearer(show["token"]))
+    assert (response.status_code, response.json()["field"]) == (422, field)
+
+
+def test_the_snapshot_gives_a_device_what_it_needs_offline(client, show, settings):
+    response = client.get("/api/v1/scanner/snapshot", headers=bearer(show["token"]))
+    assert response.status_code == 200
+    snap = response.json()
+    verifier = load_signer(settings.data_dir).verifier
+    assert base64.b64decode(snap["public_key"]) == verifier.public_key_raw()
+    assert snap["public_key_pem"] == verifier.public_key_pem()
+    assert snap["gate"] == {"id": show["gate"].id, "name": "Hall 1 Gate A"}
+    assert snap["zone"]["reentry"] == "free" and snap["access"] == [{"badge_type": "trade_visitor", "day": None}]
+    assert len(snap["days"]) == 3 and snap["revocations"] == [] and snap["cursor"] == 0
+    assert client.get("/api/v1/scanner/snapshot?cursor=-1", headers=bearer(show["token"])).status_code == 422
+
+
+def test_the_scanner_routes_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert paths["/api/v1/scans"]["post"]["x-kinds"] == ["device"]
+    assert {"/api/v1/scans/batch", "/api/v1/scanner/snapshot"} <= paths.keys()
