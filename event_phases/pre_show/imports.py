@@ -169,7 +169,7 @@ def _visitors(session: Session, *, edition: Edition, table: Table, mapping: dict
     company_ids = visitors.companies(session, found, now=now)
     visitors.update_contacts(session, merged, known, company_ids=company_ids, now=now)
     visitors.create_contacts(session, [p for p in found if p.contact_id is None], company_ids=company_ids, now=now)
-    visitors.remember_source(session, list(dict.fromkeys(p.contact_id for p in found)), source=source, now=now)
+    visitors.remember_source(session, found, source=source, now=now)
     report.registered = visitors.register_all(session, found, edition_id=edition.id, badge_type_id=default_type,
                                               questions=questions, now=now)
     session.flush()

@@ -9,6 +9,10 @@ it as an SQL function (migration 0002). SQLite has no Unicode folding of its own
 every SQLite connection the app opens gets `fold` below (exhibit_crm.db registers it on connect): the query and the
 stored text are then folded by the same Python function. A writer without it (the sqlite3 shell) has its contact
 writes refused with "no such function" rather than leaving the index stale.
+
+A bulk insert on SQLite would run the insert trigger once per row, a dozen small statements each; `deferred_index`
+lets one writer skip it (migration 0004: `WHEN desk_search_enabled()`) and index all its new rows with one
+INSERT … SELECT at the end, in its own transaction. PostgreSQL's triggers are statement triggers, set-based already.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import SmallInteger, String
+from sqlalchemy import Connection, SmallInteger, String, text
 from sqlmodel import Field, SQLModel
 
 # Terms are compared as code points: a prefix is then one index range on SQLite (BINARY) and on PostgreSQL
@@ -81,7 +87,78 @@ def phone_digits(text: str | None) -> str | None:
     return _NOT_DIGIT.sub("", unicodedata.normalize("NFKC", text))
 
 
+# SQLite connections (by id()) whose writer indexes its own new rows: their insert triggers stand aside. Only
+# deferred_index adds to it, and always takes its connection out again; a new connection, which may reuse the id of
+# a closed one, starts out of it.
+_DEFERRING: set[int] = set()
+
+
 def register_sqlite_functions(dbapi_connection: sqlite3.Connection) -> None:
-    """Give a SQLite connection the function the desk search triggers call."""
+    """Give a SQLite connection the functions the desk search triggers call."""
+    key = id(dbapi_connection)
+    _DEFERRING.discard(key)
     dbapi_connection.create_function("desk_search_fold", 1, fold, deterministic=True)
+    dbapi_connection.create_function("desk_search_enabled", 0, lambda: key not in _DEFERRING)
+
+
+# The terms of a set of rows, as migration 0002's triggers make them (a copy: the migration must not change when
+# this does; tests compare the two): `rows` is a FROM item with the indexed columns and id, named c.
+_FENCE = " LIMIT -1"  # keeps SQLite from merging the subquery into the join, which would fold once per position
+_TERM_MAX = 400
+
+
+def _suffixes(kinds: tuple[int, int], column: str, rows: str) -> str:
+    return (f"SELECT CASE WHEN s.n = 1 THEN {kinds[0]} ELSE {kinds[1]} END AS kind, "
+            f"substr(v.t, s.n, {_TERM_MAX}) AS term, v.id AS id "
+            f"FROM (SELECT c.id AS id, desk_search_fold(c.{column}) AS t FROM {rows}{_FENCE}) AS v "
+            f"JOIN desk_search_seq AS s ON s.n <= length(v.t) AND (s.n = 1 OR s.n < length(v.t))")
+
+
+def _contact_terms(rows: str) -> str:
+    email = (f"SELECT {EMAIL}, substr(c.email, s.n), c.id "
+             f"FROM {rows} JOIN desk_search_seq AS s ON s.n <= length(c.email) "
+             f"AND (s.n = 1 OR substr(c.email, s.n, 1) = '@' OR substr(c.email, s.n - 1, 1) = '@' "
+             f"OR (s.n < instr(c.email, '@') AND substr(c.email, s.n - 1, 1) IN ('.', '_', '-', '+')))")
+    phone = (f"SELECT {PHONE}, substr(c.phone, s.n), c.id "
+             f"FROM {rows} JOIN desk_search_seq AS s ON s.n >= 2 AND s.n <= length(c.phone) - 3")
+    return " UNION ALL ".join([_suffixes((NAME, NAME_INSIDE), "full_name", rows), email, phone])
+
+
+# table -> (index table, owner column, indexed columns, terms)
+_INDEXED = {
+    "contact": ("desk_search_term", "contact_id", ("full_name", "email", "phone"), _contact_terms),
+    "company": ("desk_search_company_term", "company_id", ("name",),
+                lambda rows: _suffixes((COMPANY, COMPANY_INSIDE), "name", rows)),
+}
+
+
+def _sqlite_index_rows_after(table: str) -> str:
+    """The statement indexing the rows of `table` whose id is above :after_id (SQLite)."""
+    target, owner, columns, terms = _INDEXED[table]
+    rows = f"(SELECT id, {', '.join(columns)} FROM {table} WHERE id > :after_id) AS c"
+    # OR IGNORE: a term repeated within one text (the triggers' DISTINCT) or already indexed is one row
+    return f"INSERT OR IGNORE INTO {target} (kind, term, {owner}) {terms(rows)}"
+
+
+@contextmanager
+def deferred_index(connection: Connection, table: str) -> Iterator[None]:
+    """Rows inserted into `table` ("contact" or "company") in the block are indexed when it ends, in one statement.
+
+    On SQLite inserts on this connection skip the per-row trigger during the block (other connections, and this one
+    after it, keep it) and every row above the block's starting id is indexed at its end, in the block's
+    transaction: the caller commits both or neither, after the block. Elsewhere (PostgreSQL's statement triggers) it
+    changes nothing.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    # The writer holds SQLite's write lock (BEGIN IMMEDIATE): the rows above this id are the block's own.
+    after_id = connection.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()
+    key = id(connection.connection.dbapi_connection)
+    _DEFERRING.add(key)
+    try:
+        yield
+    finally:
+        _DEFERRING.discard(key)
+    connection.execute(text(_sqlite_index_rows_after(table)), {"after_id": after_id})
 

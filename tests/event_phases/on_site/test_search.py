@@ -258,3 +258,26 @@ def test_upgrading_a_database_with_contacts_indexes_them(empty_database_url):
         assert [hit.full_name for hit in search(session, edition_id=edition_id, query="5678")] == ["王伟"]
         assert [hit.full_name for hit in search(session, edition_id=edition_id, query="MÜLLER")] == ["Jürgen Müller"]
     engine.dispose()
+
+
+def test_a_deferred_index_block_indexes_its_rows_at_its_end_and_never_outlives_itself(session, edition):
+    from exhibit_crm.models.search import deferred_index
+
+    connection = session.connection()
+    with deferred_index(connection, "company"), deferred_index(connection, "contact"):
+        firm = company(session, "温州鹿城鞋业")
+        contact = Contact(full_name="欧阳修", email="xiu@song.cn", company_id=firm.id)
+        session.add(contact)
+        session.flush()
+        session.add(Registration(contact_id=contact.id, edition_id=edition.id, badge_type_id=badge_type(session,
+                                                                                                       edition).id))
+        session.flush()
+    session.commit()
+    assert names(session, edition, "阳修") == names(session, edition, "鹿城") == names(session, edition, "xiu@") \
+        == ["欧阳修"]
+    # a block that fails leaves nothing deferred: its rows go with the rollback, the next writer is indexed
+    with pytest.raises(RuntimeError), deferred_index(session.connection(), "contact"):
+        raise RuntimeError("the import failed")
+    session.rollback()
+    person(session, edition, "苏东坡")
+    assert names(session, edition, "东坡") == ["苏东坡"]
