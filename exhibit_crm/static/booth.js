@@ -234,83 +234,13 @@
     if (code) submit(code);
   });
 
-  // The camera, for phones: BarcodeDetector where the browser has it, else the bundled jsQR.
-
-  var camera = document.getElementById("camera");
-  var video = document.getElementById("camera-view");
-  var stream = null;
-  var lastSeen = {code: "", at: 0};
-
-  function loadJsQR() {
-    if (window.jsQR) return Promise.resolve();
-    return new Promise(function (resolve, reject) {
-      var tag = document.createElement("script");
-      tag.src = script.getAttribute("data-jsqr");
-      tag.onload = resolve;
-      tag.onerror = reject;
-      document.head.appendChild(tag);
-    });
-  }
-
-  function detector() {
-    if (!("BarcodeDetector" in window)) return loadJsQR().then(function () { return null; });
-    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
-      if (formats.indexOf("qr_code") >= 0) return new window.BarcodeDetector({formats: ["qr_code"]});
-      return loadJsQR().then(function () { return null; });
-    });
-  }
-
-  function readFrame(found, canvas) {
-    if (found) return found.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    if (!canvas.width) return Promise.resolve(null);
-    var context = canvas.getContext("2d", {willReadFrequently: true});
-    context.drawImage(video, 0, 0);
-    var image = context.getImageData(0, 0, canvas.width, canvas.height);
-    var code = window.jsQR(image.data, image.width, image.height, {inversionAttempts: "dontInvert"});
-    return Promise.resolve(code ? code.data : null);
-  }
-
-  function watch(found) {
-    var canvas = document.createElement("canvas");
-    function next() {
-      if (!stream) return;
-      readFrame(found, canvas).then(function (code) {
-        var now = Date.now();
-        // one badge is seen many times a second; and a badge read while a lead is open must not replace it
-        if (code && form.hidden && (code !== lastSeen.code || now - lastSeen.at > CAMERA_REPEAT_MS)) submit(code);
-        if (code) lastSeen = {code: code, at: now};
-      }).catch(function () { /* a frame that could not be read: try the next one */ })
-        .finally(function () { setTimeout(next, 150); });
-    }
-    next();
-  }
-
-  function startCamera() {
-    navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false}).then(function (media) {
-      stream = media;
-      video.srcObject = media;
-      video.hidden = false;
-      camera.textContent = text.camera_on;
-      return video.play().then(detector).then(watch);
-    }).catch(function () {
-      stopCamera();
-      say(text.camera_failed, "bad");
-    });
-  }
-
-  function stopCamera() {
-    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
-    stream = null;
-    video.hidden = true;
-    camera.textContent = text.camera_off;
-  }
-
-  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
-    camera.hidden = false;
-    camera.addEventListener("click", function () { if (stream) stopCamera(); else startCamera(); });
-  }
+  // The camera, for phones (camera.js): a badge read while a lead is open must not replace it.
+  window.QrCamera({
+    button: document.getElementById("camera"), video: document.getElementById("camera-view"),
+    jsqrUrl: script.getAttribute("data-jsqr"), repeatMs: CAMERA_REPEAT_MS, onCode: submit,
+    ready: function () { return form.hidden; }, onText: text.camera_on, offText: text.camera_off,
+    onFail: function () { say(text.camera_failed, "bad"); }
+  });
 
   showNet();
   flush();

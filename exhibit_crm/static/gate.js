@@ -355,85 +355,15 @@
     button.addEventListener("click", function () { setDirection(button.getAttribute("data-direction")); keepFocus(); });
   });
 
-  // The camera, for phones: BarcodeDetector where the browser has it, else the bundled jsQR.
-
+  // The camera, for phones (camera.js); the box keeps the focus for a wedge scanner.
   var camera = document.getElementById("camera");
-  var video = document.getElementById("camera-view");
-  var stream = null;
-  var lastSeen = {code: "", at: 0};
-
-  function loadJsQR() {
-    if (window.jsQR) return Promise.resolve();
-    return new Promise(function (resolve, reject) {
-      var tag = document.createElement("script");
-      tag.src = script.getAttribute("data-jsqr");
-      tag.onload = resolve;
-      tag.onerror = reject;
-      document.head.appendChild(tag);
-    });
-  }
-
-  function detector() {
-    if (!("BarcodeDetector" in window)) return loadJsQR().then(function () { return null; });
-    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
-      if (formats.indexOf("qr_code") >= 0) return new window.BarcodeDetector({formats: ["qr_code"]});
-      return loadJsQR().then(function () { return null; });
-    });
-  }
-
-  function readFrame(found, canvas) {
-    if (found) {
-      return found.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
-    }
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    if (!canvas.width) return Promise.resolve(null);
-    var context = canvas.getContext("2d", {willReadFrequently: true});
-    context.drawImage(video, 0, 0);
-    var image = context.getImageData(0, 0, canvas.width, canvas.height);
-    var code = window.jsQR(image.data, image.width, image.height, {inversionAttempts: "dontInvert"});
-    return Promise.resolve(code ? code.data : null);
-  }
-
-  function watch(found) {
-    var canvas = document.createElement("canvas");
-    function next() {
-      if (!stream) return;
-      readFrame(found, canvas).then(function (code) {
-        var now = Date.now();
-        if (code && (code !== lastSeen.code || now - lastSeen.at > CAMERA_REPEAT_MS)) submit(code);
-        if (code) lastSeen = {code: code, at: now};
-      }).catch(function () { /* a frame that could not be read: try the next one */ })
-        .finally(function () { setTimeout(next, 150); });
-    }
-    next();
-  }
-
-  function startCamera() {
-    navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false}).then(function (media) {
-      stream = media;
-      video.srcObject = media;
-      video.hidden = false;
-      camera.textContent = text.camera_on;
-      return video.play().then(detector).then(watch);
-    }).catch(function () {
-      stopCamera();
-      show({verdict: "rejected", title: text.camera_failed});
-    });
-  }
-
-  function stopCamera() {
-    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
-    stream = null;
-    video.hidden = true;
-    camera.textContent = text.camera_off;
-  }
-
-  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
-    camera.hidden = false;
-    camera.addEventListener("mousedown", function (event) { event.preventDefault(); });
-    camera.addEventListener("click", function () { if (stream) stopCamera(); else startCamera(); keepFocus(); });
-  }
+  window.QrCamera({
+    button: camera, video: document.getElementById("camera-view"), jsqrUrl: script.getAttribute("data-jsqr"),
+    repeatMs: CAMERA_REPEAT_MS, onCode: submit, onText: text.camera_on, offText: text.camera_off,
+    onFail: function () { show({verdict: "rejected", title: text.camera_failed}); }
+  });
+  camera.addEventListener("mousedown", function (event) { event.preventDefault(); });
+  camera.addEventListener("click", keepFocus);
 
   // Start: with no token there is nothing to do but say how to get one.
 
