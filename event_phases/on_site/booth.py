@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
 from badge_scanner.leads import MAX_NOTES, QUESTION_KINDS, update_lead
-from exhibit_crm import audit, i18n, outbox
+from exhibit_crm import audit, outbox
 from exhibit_crm.errors import Conflict, InvalidInput, NotFound
 from exhibit_crm.models import (
     AuditLog,
@@ -36,7 +36,7 @@ from exhibit_crm.models import (
 from exhibit_crm.models.exhibitors import LEAD_RATINGS
 from exhibit_crm.settings import LANGUAGES
 from exhibit_crm.sharing import SHARED_FIELDS, VisitorCard, visitor_card
-from exhibit_crm.web.templating import templates
+from exhibit_crm.web.templating import render_in
 from exporters.leads import Download, LeadFilter, download_leads, last_download_at
 
 PAGE_SIZE = 50
@@ -330,14 +330,6 @@ def save_lead(session: Session, *, exhibitor_id: int, lead_id: int, rating: str 
 
 # Contact through the organiser, for visitors who did not consent to share their details.
 
-def _render(name: str, language: str, context: dict) -> str:
-    token = i18n.current_language.set(language)
-    try:
-        return templates.env.get_template(name).render(context, language=language)
-    finally:
-        i18n.current_language.reset(token)
-
-
 def request_contact(session: Session, *, exhibitor_id: int, lead_id: int, message: str, reply_to: str,
                     actor: audit.Actor) -> int:
     """Queue a mail to the visitor, in their language, saying which exhibitor would like to be in touch and how to
@@ -362,9 +354,9 @@ def request_contact(session: Session, *, exhibitor_id: int, lead_id: int, messag
                "message": message, "reply_to": reply_to}
     mail = outbox.queue_message(
         session, to_addr=contact.email, to_name=contact.full_name,
-        subject=_render("mail/lead_contact_request_subject.txt", language, context).strip(),
-        text_body=_render("mail/lead_contact_request.txt", language, context),
-        html_body=_render("mail/lead_contact_request.html", language, context),
+        subject=render_in("mail/lead_contact_request_subject.txt", language, context).strip(),
+        text_body=render_in("mail/lead_contact_request.txt", language, context),
+        html_body=render_in("mail/lead_contact_request.html", language, context),
         kind="lead_contact_request", contact_id=contact.id)
     audit.log(session, CONTACT_REQUESTED, actor=actor, obj=lead,
               data={"exhibitor_id": exhibitor_id, "outbox_id": mail.id, "reply_to": reply_to})

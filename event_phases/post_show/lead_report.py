@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from exhibit_crm import audit, i18n, outbox
+from exhibit_crm import audit, outbox
 from exhibit_crm.errors import NotFound
 from exhibit_crm.models import AuditLog, Company, Edition, Exhibitor, ExhibitorUser, Lead, LeadScan
 from exhibit_crm.models.exhibitors import LEAD_RATINGS
 from exhibit_crm.settings import LANGUAGES
-from exhibit_crm.web.templating import templates
+from exhibit_crm.web.templating import render_in
 
 QUEUED = "event_phases.post_show.lead_report.queued"
 KIND = "lead_report"
@@ -72,14 +72,6 @@ def _reported(session: Session, exhibitor_id: int) -> bool:
         AuditLog.action == QUEUED, AuditLog.object_type == "exhibitor", AuditLog.object_id == exhibitor_id)) > 0
 
 
-def _render(name: str, language: str, context: dict) -> str:
-    token = i18n.current_language.set(language)
-    try:
-        return templates.env.get_template(name).render(context, language=language)
-    finally:
-        i18n.current_language.reset(token)
-
-
 def report_exhibitor(session: Session, *, exhibitor: Exhibitor, edition: Edition, base_url: str,
                      actor: audit.Actor) -> dict | None:
     """Queue the report to each active user of the exhibitor, once; None if sent before or nobody to send to."""
@@ -100,9 +92,9 @@ def report_exhibitor(session: Session, *, exhibitor: Exhibitor, edition: Edition
         language = user.language if user.language in LANGUAGES else "zh-CN"
         mail = outbox.queue_message(
             session, to_addr=user.email, to_name=user.name, kind=KIND,
-            subject=_render("mail/lead_report_subject.txt", language, context).strip(),
-            text_body=_render("mail/lead_report.txt", language, context),
-            html_body=_render("mail/lead_report.html", language, context))
+            subject=render_in("mail/lead_report_subject.txt", language, context).strip(),
+            text_body=render_in("mail/lead_report.txt", language, context),
+            html_body=render_in("mail/lead_report.html", language, context))
         ids.append(mail.id)
     entry = {"exhibitor_id": exhibitor.id, "company": company.name, "leads": found.leads,
              "by_rating": found.by_rating, "recipients": [user.email for user in users], "outbox_ids": ids}

@@ -65,3 +65,12 @@ def render(request: Request, name: str, context: dict | None = None, *, status_c
     context["csrf_token"] = csrf_token(request)
     context["language"] = i18n.current_language.get()
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def render_in(name: str, language: str, context: dict) -> str:
+    """A template rendered in a given language, outside any request: for mails, in the recipient's language."""
+    token = i18n.current_language.set(language)
+    try:
+        return templates.env.get_template(name).render(context, language=language)
+    finally:
+        i18n.current_language.reset(token)
