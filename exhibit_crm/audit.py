@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from .models import AuditLog
@@ -33,3 +35,12 @@ def log(session: Session, action: str, *, actor: Actor, obj: object | None = Non
         object_id=getattr(obj, "id", None),
         data=data or {},
     ))
+
+
+def log_many(session: Session, action: str, *, actor: Actor, object_type: str,
+             entries: Iterable[tuple[int | None, dict]]) -> None:
+    """Record one action on many objects, (object id, data) each, in one statement: what many log() calls record."""
+    rows = [{"action": action, "actor_type": actor.type, "actor_id": actor.id, "actor_name": actor.name,
+             "object_type": object_type, "object_id": object_id, "data": data or {}} for object_id, data in entries]
+    if rows:
+        session.execute(insert(AuditLog.__table__), rows)  # Core: the ORM's bulk path costs more than the insert

@@ -8,12 +8,15 @@ one registration per edition. Both lean on unique constraints, so two requests r
 from __future__ import annotations
 
 import unicodedata
+from contextlib import nullcontext
 from datetime import datetime
+from functools import lru_cache
+from types import SimpleNamespace
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import field_validator
-from sqlalchemy import select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
@@ -22,6 +25,9 @@ from .errors import Conflict, InvalidInput, NotFound
 from .models import BadgeType, Company, Contact, ContactSource, Registration, utcnow
 
 
+# the same address is checked more than once on its way in (form, ContactIn, outbox), and checking costs more than
+# the lookup: remember recent answers (refusals are not cached, they raise)
+@lru_cache(maxsize=4096)
 def normalise_email(value: str | None) -> str | None:
     """The e-mail as stored: trimmed and lower-case, or None when blank; InvalidInput naming 'email'."""
     value = unicodedata.normalize("NFKC", value or "").strip()
@@ -34,6 +40,7 @@ def normalise_email(value: str | None) -> str | None:
     return checked.normalized.lower()
 
 
+@lru_cache(maxsize=4096)
 def normalise_phone(value: str | None, *, region: str = "CN") -> str | None:
     """The phone number in E.164 (+8613800138000), or None when blank; InvalidInput naming 'phone'."""
     value = unicodedata.normalize("NFKC", value or "").strip()  # full-width digits and ＋ become ASCII
@@ -85,14 +92,21 @@ class ContactIn(SQLModel):
         return normalise_phone(value)
 
 
+def _matches(session: Session, *, email: str | None, phone: str | None) -> tuple[Contact | None, Contact | None]:
+    """The contact with this e-mail and the one with this phone (both already normalised), in one query."""
+    wanted = [column == value for column, value in ((Contact.email, email), (Contact.phone, phone)) if value]
+    if not wanted:
+        return None, None
+    found = session.scalars(select(Contact).where(or_(*wanted))).all()
+    by_email = next((contact for contact in found if email and contact.email == email), None)
+    by_phone = next((contact for contact in found if phone and contact.phone == phone), None)
+    return by_email, by_phone
+
+
 def find_contact(session: Session, *, email: str | None, phone: str | None) -> Contact | None:
     """The contact with this e-mail, else the one with this phone (both already normalised)."""
-    for column, value in ((Contact.email, email), (Contact.phone, phone)):
-        if value:
-            found = session.scalars(select(Contact).where(column == value)).first()
-            if found is not None:
-                return found
-    return None
+    by_email, by_phone = _matches(session, email=email, phone=phone)
+    return by_email or by_phone
 
 
 def find_or_create_company(session: Session, *, name: str) -> Company | None:
@@ -137,9 +151,12 @@ def upsert_contact(session: Session, *, data: ContactIn, source: str, actor: aud
     now = now or utcnow()
     company = find_or_create_company(session, name=data.company)
     for _attempt in range(2):
-        contact = find_contact(session, email=data.email, phone=data.phone)
+        by_email, by_phone = _matches(session, email=data.email, phone=data.phone)
+        contact = by_email or by_phone
         created = contact is None
-        data = _without_others_phone(session, data, contact)
+        if by_email is not None and by_phone not in (None, by_email):
+            # matched by e-mail but the phone is someone else's (a shared office line): keep the e-mail match only
+            data = data.model_copy(update={"phone": None})
         try:
             with session.begin_nested():
                 if created:
@@ -155,21 +172,17 @@ def upsert_contact(session: Session, *, data: ContactIn, source: str, actor: aud
             if _attempt:
                 raise Conflict("contact_conflict", "email: this e-mail or phone belongs to another contact",
                                field="email") from None
-    _remember_source(session, contact_id=contact.id, source=source, now=now)
+    _remember_source(session, contact_id=contact.id, source=source, now=now, new_contact=created)
     audit.log(session, "exhibit_crm.contact.created" if created else "exhibit_crm.contact.updated", actor=actor,
               obj=contact, data={"source": source})
     return contact, created
 
 
-def _without_others_phone(session: Session, data: ContactIn, contact: Contact | None) -> ContactIn:
-    """Matched by e-mail but the phone is someone else's (a shared office line): keep the e-mail match only."""
-    if contact is None or not data.phone or contact.phone == data.phone:
-        return data
-    owner = find_contact(session, email=None, phone=data.phone)
-    return data if owner is None else data.model_copy(update={"phone": None})
-
-
-def _remember_source(session: Session, *, contact_id: int, source: str, now: datetime) -> None:
+def _remember_source(session: Session, *, contact_id: int, source: str, now: datetime, new_contact: bool) -> None:
+    if new_contact:
+        # nobody else sees a contact before its transaction commits, so nothing can race this first sighting
+        session.execute(insert(ContactSource.__table__).values(contact_id=contact_id, source=source, first_seen_at=now))
+        return
     seen = session.scalars(select(ContactSource.id).where(ContactSource.contact_id == contact_id,
                                                           ContactSource.source == source)).first()
     if seen is None:
@@ -181,20 +194,22 @@ def _remember_source(session: Session, *, contact_id: int, source: str, now: dat
 
 
 def register(session: Session, *, contact_id: int, edition_id: int, badge_type_id: int, source: str,
-             answers: dict | None = None, actor: audit.Actor) -> tuple[Registration, bool]:
-    """The contact's registration for the edition: the existing one, or a new one; True if created."""
+             answers: dict | None = None, actor: audit.Actor, new_contact: bool = False) -> tuple[Registration, bool]:
+    """The contact's registration for the edition: the existing one, or a new one; True if created.
+    `new_contact`: the contact was created in this transaction, so it has no registration yet."""
     badge_type = session.get(BadgeType, badge_type_id)
     if badge_type is None or badge_type.edition_id != edition_id:
         raise NotFound("badge type", badge_type_id)
     for _attempt in range(2):
-        existing = session.scalars(select(Registration).where(Registration.contact_id == contact_id,
-                                                              Registration.edition_id == edition_id)).first()
+        existing = None if new_contact else session.scalars(select(Registration).where(
+            Registration.contact_id == contact_id, Registration.edition_id == edition_id)).first()
         if existing is not None:
             return existing, False
         registration = Registration(contact_id=contact_id, edition_id=edition_id, badge_type_id=badge_type_id,
                                     source=source, answers=answers or {})
         try:
-            with session.begin_nested():
+            # no other transaction can register a contact it cannot see yet: a new contact needs no savepoint
+            with nullcontext() if new_contact else session.begin_nested():
                 session.add(registration)
                 session.flush()
         except IntegrityError:
@@ -203,3 +218,84 @@ def register(session: Session, *, contact_id: int, edition_id: int, badge_type_i
                   data={"edition_id": edition_id, "source": source, "badge_type": badge_type.code})
         return registration, True
     raise Conflict("registration_conflict", "the registration changed while it was being created")
+
+
+# Many new people at once (a group of online registrations): one statement per table instead of one per person.
+
+def known_people(session: Session, people: list[ContactIn]) -> set[str]:
+    """The e-mails and phones of these people that some contact already has, in one query."""
+    emails = sorted({person.email for person in people if person.email})
+    phones = sorted({person.phone for person in people if person.phone})
+    if not emails and not phones:
+        return set()
+    rows = session.execute(select(Contact.email, Contact.phone).where(
+        or_(Contact.email.in_(emails), Contact.phone.in_(phones)))).all()
+    return {value for row in rows for value in row if value in emails or value in phones}
+
+
+def find_or_create_companies(session: Session, names: list[str]) -> dict[str, int]:
+    """company_key -> id of the company of each name (created if new), blanks left out."""
+    wanted = {company_key(name): name.strip() for name in names if name.strip()}
+    if not wanted:
+        return {}
+    found: dict[str, int] = {}
+    for key, company_id in session.execute(select(Company.name_key, Company.id).where(
+            Company.name_key.in_(list(wanted))).order_by(Company.id.desc())):
+        found[key] = company_id  # lowest id wins, as in find_or_create_company
+    new = [Company(name=name, name_key=key) for key, name in wanted.items() if key not in found]
+    if new:
+        session.add_all(new)
+        session.flush()
+        found.update({company.name_key: company.id for company in new})
+    return found
+
+
+def _new_contact_row(person: ContactIn, *, company_id: int | None, source: str, now: datetime) -> dict:
+    """The contact row upsert_contact would create for a person nobody knows: the same _apply on a blank one."""
+    # every row has every column, as one executemany needs
+    blank = SimpleNamespace(full_name=person.full_name, email=None, phone=None, title="", country="", province="",
+                            city="", language="zh-CN", consent_text_version="", consent_marketing=False,
+                            consent_marketing_at=None, consent_marketing_source="", consent_share=False,
+                            consent_share_at=None, consent_share_source="")
+    _apply(blank, person, source=source, now=now)
+    return {**vars(blank), "company_id": company_id, "created_at": now}
+
+
+def create_contacts(session: Session, people: list[ContactIn], *, source: str, actor: audit.Actor,
+                    now: datetime) -> list[int]:
+    """New contacts for people no contact knows yet (see known_people), each with its own e-mail and phone, as
+    upsert_contact would create them one by one; returns their ids in order."""
+    if any(not person.email and not person.phone for person in people):
+        raise InvalidInput("unreachable", "email: an e-mail address or a phone number is needed", field="email")
+    if not people:
+        return []
+    companies = find_or_create_companies(session, [person.company for person in people])
+    rows = [_new_contact_row(person, company_id=companies.get(company_key(person.company)), source=source, now=now)
+            for person in people]
+    # Core inserts into the tables: the ORM's bulk path costs more than the statement for a group of a few rows
+    table = Contact.__table__
+    ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    session.execute(insert(ContactSource.__table__), [{"contact_id": contact_id, "source": source, "first_seen_at": now}
+                                            for contact_id in ids])
+    audit.log_many(session, "exhibit_crm.contact.created", actor=actor, object_type=Contact.__tablename__,
+                   entries=[(contact_id, {"source": source}) for contact_id in ids])
+    return ids
+
+
+def register_new(session: Session, rows: list[tuple[int, BadgeType, dict]], *, edition_id: int, source: str,
+                 actor: audit.Actor) -> list[int]:
+    """Registrations for the edition of contacts created in this transaction (so none has one yet):
+    (contact id, badge type of the edition, answers) each; returns their ids in order."""
+    if any(badge_type.edition_id != edition_id for _contact_id, badge_type, _answers in rows):
+        raise NotFound("badge type", next(bt.id for _c, bt, _a in rows if bt.edition_id != edition_id))
+    if not rows:
+        return []
+    ids = list(session.scalars(
+        insert(Registration.__table__).returning(Registration.__table__.c.id, sort_by_parameter_order=True),
+        [{"contact_id": contact_id, "edition_id": edition_id, "badge_type_id": badge_type.id, "source": source,
+          "answers": answers or {}} for contact_id, badge_type, answers in rows]))
+    audit.log_many(session, "exhibit_crm.registration.created", actor=actor, object_type=Registration.__tablename__,
+                   entries=[(registration_id, {"edition_id": edition_id, "source": source,
+                                               "badge_type": badge_type.code})
+                            for registration_id, (_contact_id, badge_type, _answers) in zip(ids, rows, strict=True)])
+    return ids

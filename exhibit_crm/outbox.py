@@ -13,6 +13,7 @@ it again, with the same Message-ID header, so receiving systems and people can r
 
 from __future__ import annotations
 
+import importlib
 import smtplib
 import ssl
 import uuid
@@ -23,11 +24,12 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlmodel import Session
 
 from . import audit
@@ -42,13 +44,62 @@ SMTP_TIMEOUT_SECONDS = 30
 DEFAULT_DOMAIN = "exhibit-crm.local"
 # 7-bit transfer encodings (quoted-printable/base64) for non-ASCII bodies: not every relay on the way offers 8BITMIME
 MIME_POLICY = policy.default.clone(cte_type="7bit")
-
+# An attachment stored as f"{RENDERED}{name}" holds what the renderer registered under that name needs; the sender
+# makes the file from it. Costly files (a QR code's PNG) are then made by the sender, not by the request that queued
+# the mail, and the row stays small.
+RENDERED = "application/x.exhibit-crm.render."
+# Leaves that register renderers when imported, named like the app's page modules (the core depends on none of
+# them): a sender process imports them the first time it meets a rendered attachment.
+RENDERER_MODULES = ("exporters.badges",)
 
 
 class Attachment(NamedTuple):
     filename: str
     content_type: str
     data: bytes
+
+
+class Renderer(NamedTuple):
+    content_type: str  # of the file it makes
+    render: Callable[[bytes], bytes]
+
+
+_renderers: dict[str, Renderer] = {}
+
+
+class NoRenderer(LookupError):
+    """An attachment names a renderer this process does not have; the message waits for a sender that has it."""
+
+
+def register_renderer(name: str, *, content_type: str, render: Callable[[bytes], bytes]) -> str:
+    """Make `render(stored data) -> file` the renderer called `name`; returns the content type to queue
+    attachments under, so that the sender renders them."""
+    if content_type.count("/") != 1 or not name or len(RENDERED + name) > 100:
+        raise ValueError(f"bad renderer {name!r} for {content_type!r}")
+    _renderers[name] = Renderer(content_type, render)
+    return RENDERED + name
+
+
+def _renderer(name: str) -> Renderer:
+    if name not in _renderers:
+        for module in RENDERER_MODULES:
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:
+                    raise
+    try:
+        return _renderers[name]
+    except KeyError:
+        raise NoRenderer(f"no renderer {name!r} for an attachment in this sender") from None
+
+
+def mailed_attachment(attachment: OutboxAttachment | Attachment) -> Attachment:
+    """The file an attachment row stands for: its data, or what its renderer makes of it."""
+    if not attachment.content_type.startswith(RENDERED):
+        return Attachment(attachment.filename, attachment.content_type, attachment.data)
+    renderer = _renderer(attachment.content_type.removeprefix(RENDERED))
+    return Attachment(attachment.filename, renderer.content_type, renderer.render(attachment.data))
 
 
 @dataclass
@@ -80,6 +131,7 @@ class SendReport:
 
 # --- queueing -------------------------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # checking costs more than remembering; refusals raise and are not kept
 def normalise_address(value: str, *, field_name: str = "to_addr") -> str:
     """The address with surrounding blanks removed and the domain in lower-case ASCII, or InvalidInput."""
     try:
@@ -105,19 +157,63 @@ def queue_message(session: Session, *, to_addr: str, to_name: str = "", subject:
                   kind: str = "", contact_id: int | None = None, campaign_id: int | None = None,
                   domain: str = DEFAULT_DOMAIN) -> OutboxMessage:
     """Queue an e-mail in the caller's transaction; it is sent only if that transaction commits."""
-    message = OutboxMessage(
-        message_id=make_msgid(domain=domain), kind=kind, to_addr=normalise_address(to_addr),
-        to_name=_check_header(to_name.strip(), "to_name", 200), subject=_check_header(subject, "subject", 500),
-        text_body=text_body, html_body=html_body, contact_id=contact_id, campaign_id=campaign_id)
+    return queue_one(session, Outgoing(
+        to_addr=to_addr, to_name=to_name, subject=subject, text_body=text_body, html_body=html_body,
+        attachments=tuple(attachments), kind=kind, contact_id=contact_id, campaign_id=campaign_id), domain=domain)
+
+
+def queue_one(session: Session, mail: Outgoing, *, domain: str = DEFAULT_DOMAIN) -> OutboxMessage:
+    """queue_message for an Outgoing."""
+    message = OutboxMessage(**_message_row(mail, domain))
     session.add(message)
     session.flush()
-    for filename, content_type, data in attachments:
+    _add_attachments(session, [(message.id, mail)])
+    return message
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One e-mail for queue_messages, with queue_message's arguments."""
+
+    to_addr: str
+    subject: str
+    text_body: str
+    to_name: str = ""
+    html_body: str = ""
+    attachments: tuple[Attachment | tuple[str, str, bytes], ...] = ()
+    kind: str = ""
+    contact_id: int | None = None
+    campaign_id: int | None = None
+
+
+def queue_messages(session: Session, mails: Iterable[Outgoing], *, domain: str = DEFAULT_DOMAIN) -> list[int]:
+    """Queue several e-mails in the caller's transaction, one statement per table, after checking every one;
+    returns their outbox ids in order."""
+    mails = list(mails)
+    rows = [_message_row(mail, domain) for mail in mails]
+    if not rows:
+        return []
+    table = OutboxMessage.__table__  # Core: the ORM's bulk path costs more than the statement for a few rows
+    ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    _add_attachments(session, list(zip(ids, mails, strict=True)))
+    return ids
+
+
+def _message_row(mail: Outgoing, domain: str) -> dict:
+    for _filename, content_type, _data in mail.attachments:
         if content_type.count("/") != 1:
             raise InvalidInput("invalid_content_type", f"{content_type!r} is not a MIME type", field="attachments")
-        session.add(OutboxAttachment(message_id=message.id, filename=filename, content_type=content_type,
-                                     data=bytes(data)))
-    session.flush()
-    return message
+    return {"message_id": make_msgid(domain=domain), "kind": mail.kind, "to_addr": normalise_address(mail.to_addr),
+            "to_name": _check_header(mail.to_name.strip(), "to_name", 200),
+            "subject": _check_header(mail.subject, "subject", 500), "text_body": mail.text_body,
+            "html_body": mail.html_body, "contact_id": mail.contact_id, "campaign_id": mail.campaign_id}
+
+
+def _add_attachments(session: Session, messages: list[tuple[int, Outgoing]]) -> None:
+    files = [{"message_id": message_id, "filename": filename, "content_type": content_type, "data": bytes(data)}
+             for message_id, mail in messages for filename, content_type, data in mail.attachments]
+    if files:
+        session.execute(insert(OutboxAttachment.__table__), files)
 
 
 def build_email(message: OutboxMessage, attachments: Iterable[OutboxAttachment], *, mail_from: str) -> EmailMessage:
@@ -132,7 +228,7 @@ def build_email(message: OutboxMessage, attachments: Iterable[OutboxAttachment],
     email.set_content(message.text_body)
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")
-    for attachment in attachments:
+    for attachment in map(mailed_attachment, attachments):
         maintype, subtype = attachment.content_type.split("/", 1)
         email.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return email
@@ -299,6 +395,11 @@ def _deliver(engine: Engine, client: smtplib.SMTP, messages: list[OutboxMessage]
             continue
         try:
             email = build_email(message, attachments[message.id], mail_from=mail_from)
+        except NoRenderer as exc:
+            # the set-up of this sender, not the message: another sender (or this one, fixed) can still send it
+            _mark_unsent(engine, [message], token=token, error=str(exc), permanent=False, now=clock(),
+                         max_attempts=max_attempts, report=report)
+            continue
         except ValueError as exc:
             # a message the email package cannot build never will be: fail it at once, like a 5xx
             _mark_unsent(engine, [message], token=token, error=f"{type(exc).__name__}: {exc}", permanent=True,

@@ -17,6 +17,7 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw
 
 from badge_scanner.badges import BadgeData
+from exhibit_crm import outbox
 from exhibit_crm.errors import Conflict, InvalidInput
 
 from .fonts import (
@@ -325,3 +326,26 @@ def qr_image(modules: tuple[tuple[bool, ...], ...], *, light: int = 255, dark: i
     """The symbol as a grey image with one pixel a module."""
     n = len(modules)
     return Image.frombytes("L", (n, n), bytes(dark if cell else light for row in modules for cell in row))
+
+
+# The e-badge QR that mails carry, as a PNG: eight pixels a module, from the badges' own symbol.
+QR_PIXELS_PER_MODULE = 8
+
+
+def qr_png(code: str) -> bytes:
+    """The QR of a badge code as a PNG, from the badges' own symbol (level M, quiet zone of four modules)."""
+    modules = qr_modules(code)
+    size = len(modules) * QR_PIXELS_PER_MODULE
+    image = qr_image(modules).resize((size, size), Image.Resampling.NEAREST).convert("1")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def _qr_png_of(data: bytes) -> bytes:
+    return qr_png(data.decode("ascii"))
+
+
+# A mail's QR is queued as the badge code and drawn by the sender: drawing it (choosing the QR mask above all) costs
+# more than the rest of a registration.
+QR_ATTACHMENT = outbox.register_renderer("e-badge-qr", content_type="image/png", render=_qr_png_of)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
 
 from exhibit_crm.models import (
@@ -77,50 +77,88 @@ def interests_from_answers(questions: Iterable[RegistrationQuestion], answers: d
     return found
 
 
-def record_interests(session: Session, *, registration: Registration) -> set[str]:
-    """Replace a registration's interests with those its answers name; returns them."""
-    questions = session.scalars(select(RegistrationQuestion)
-                                .where(RegistrationQuestion.edition_id == registration.edition_id)).all()
+def record_interests(session: Session, *, registration: Registration,
+                     questions: Iterable[RegistrationQuestion] | None = None, replace: bool = True) -> set[str]:
+    """Replace a registration's interests with those its answers name; returns them. `questions`: the edition's,
+    when the caller has them already; `replace=False` for a registration that has none yet."""
+    if questions is None:
+        questions = session.scalars(select(RegistrationQuestion)
+                                    .where(RegistrationQuestion.edition_id == registration.edition_id)).all()
     codes = interests_from_answers(questions, registration.answers or {})
-    session.execute(delete(RegistrationInterest).where(RegistrationInterest.registration_id == registration.id))
-    session.add_all([RegistrationInterest(registration_id=registration.id, edition_id=registration.edition_id,
-                                          category=code) for code in sorted(codes)])
-    session.flush()
+    if replace:
+        session.execute(delete(RegistrationInterest).where(RegistrationInterest.registration_id == registration.id))
+    if codes:
+        session.execute(insert(RegistrationInterest.__table__), [
+            {"registration_id": registration.id, "edition_id": registration.edition_id, "category": code}
+            for code in sorted(codes)])
     return codes
 
 
+def record_new_interests(session: Session, *, edition_id: int, answers: dict[int, dict],
+                         questions: Iterable[RegistrationQuestion]) -> dict[int, set[str]]:
+    """The interests of an edition's registrations made in this transaction (so they have none yet), from their
+    answers (registration id -> answers), in one statement; registration id -> category codes."""
+    questions = list(questions)
+    found = {registration_id: interests_from_answers(questions, given or {})
+             for registration_id, given in answers.items()}
+    rows = [{"registration_id": registration_id, "edition_id": edition_id, "category": code}
+            for registration_id, codes in found.items() for code in sorted(codes)]
+    if rows:
+        session.execute(insert(RegistrationInterest.__table__), rows)
+    return found
+
+
 def _categories(session: Session, edition_id: int) -> dict[str, Category]:
-    rows = session.scalars(select(ProductCategory).where(ProductCategory.edition_id == edition_id)).all()
+    rows = session.execute(select(ProductCategory.code, ProductCategory.name, ProductCategory.name_zh)
+                           .where(ProductCategory.edition_id == edition_id)).all()
     return {row.code: Category(row.code, row.name, row.name_zh) for row in rows}
 
 
-def booth_label(exhibitor: Exhibitor) -> str:
+def booth_label(exhibitor) -> str:
+    """Hall and number of an exhibitor (or a row with booth_hall and booth_number)."""
     if exhibitor.booth_hall and exhibitor.booth_number:
         return f"{exhibitor.booth_hall}-{exhibitor.booth_number}"
     return exhibitor.booth_number or exhibitor.booth_hall or ""
 
 
-def exhibitors_for(session: Session, *, registration_id: int, limit: int = 10) -> list[Recommendation]:
-    """Booked exhibitors ranked by how many of the visitor's interests they sell, then by name."""
+@dataclass(frozen=True)
+class Catalogue:
+    """What an edition's booked exhibitors sell, read once to recommend exhibitors to many visitors."""
+    categories: dict[str, Category]
+    exhibitors: tuple[tuple[int, str, str, frozenset[str]], ...]  # id, company, booth, categories
+
+    def recommend(self, wanted: set[str], limit: int = 10) -> list[Recommendation]:
+        """Booked exhibitors ranked by how many of these interests they sell, then by name."""
+        found = []
+        for exhibitor_id, company, booth, sells in self.exhibitors:
+            matched = sorted(wanted & sells)
+            if matched:
+                found.append(Recommendation(exhibitor_id, company, booth, tuple(
+                    self.categories.get(code, Category(code, code, "")) for code in matched)))
+        found.sort(key=lambda r: (-r.score, r.company.casefold(), r.exhibitor_id))
+        return found[:limit]
+
+
+def catalogue(session: Session, *, edition_id: int) -> Catalogue:
+    rows = session.execute(select(Exhibitor.id, Company.name, Exhibitor.booth_hall, Exhibitor.booth_number,
+                                  Exhibitor.product_categories).join(Company, Company.id == Exhibitor.company_id)
+                           .where(Exhibitor.edition_id == edition_id, Exhibitor.status.in_(BOOKED))).all()
+    return Catalogue(_categories(session, edition_id), tuple(
+        (row.id, row.name, booth_label(row), frozenset(row.product_categories or ())) for row in rows))
+
+
+def exhibitors_for(session: Session, *, registration_id: int, limit: int = 10,
+                   interests: set[str] | None = None, known: Catalogue | None = None) -> list[Recommendation]:
+    """Booked exhibitors ranked by how many of the visitor's interests they sell, then by name. `interests` and
+    `known` (the edition's catalogue): when the caller has them already."""
     registration = session.get(Registration, registration_id)
     if registration is None:
         return []
-    wanted = set(session.scalars(select(RegistrationInterest.category)
-                                 .where(RegistrationInterest.registration_id == registration_id)).all())
+    wanted = interests if interests is not None else set(session.scalars(
+        select(RegistrationInterest.category).where(RegistrationInterest.registration_id == registration_id)).all())
     if not wanted:
         return []
-    categories = _categories(session, registration.edition_id)
-    rows = session.execute(select(Exhibitor, Company.name).join(Company, Company.id == Exhibitor.company_id)
-                           .where(Exhibitor.edition_id == registration.edition_id,
-                                  Exhibitor.status.in_(BOOKED))).all()
-    found = []
-    for exhibitor, company in rows:
-        matched = sorted(wanted & set(exhibitor.product_categories or ()))
-        if matched:
-            found.append(Recommendation(exhibitor.id, company, booth_label(exhibitor),
-                                        tuple(categories.get(code, Category(code, code, "")) for code in matched)))
-    found.sort(key=lambda r: (-r.score, r.company.casefold(), r.exhibitor_id))
-    return found[:limit]
+    return (known or catalogue(session, edition_id=registration.edition_id)).recommend(wanted, limit)
 
 
 def visitors_for(session: Session, *, exhibitor_id: int, limit: int = 50, offset: int = 0) -> list[InterestedVisitor]:

@@ -20,15 +20,16 @@ Rules the organiser can rely on:
 
 from __future__ import annotations
 
-import io
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from babel import Locale
 from itsdangerous import BadSignature, URLSafeSerializer
-from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
 from badge_scanner import badges
@@ -48,7 +49,7 @@ from exhibit_crm.models import (
 )
 from exhibit_crm.settings import LANGUAGES
 from exhibit_crm.web.templating import templates
-from exporters.badges import qr_image, qr_modules
+from exporters.badges import QR_ATTACHMENT
 
 SOURCE = "online"
 # bump when the consent wording on the form changes, so that each recorded consent names the text it answered
@@ -61,7 +62,6 @@ VISITOR = audit.Actor("visitor", None, "online registration")
 # field: (required, longest) in the order the form shows them; the limits are the contact table's
 CONTACT_FIELDS = {"full_name": (True, 200), "company": (False, 300), "title": (False, 200), "phone": (True, 40),
                   "email": (True, 254), "country": (False, 2), "province": (False, 100), "city": (False, 100)}
-QR_PIXELS_PER_MODULE = 8
 # outbox kinds of the two mails
 CONFIRMED, CANCELLED = "registration_confirmed", "registration_cancelled"
 
@@ -181,16 +181,17 @@ class Links:
     base_url: str
     secret: str
 
+    @cached_property
     def _serializer(self) -> URLSafeSerializer:
         return URLSafeSerializer(self.secret, salt="exhibit-crm.e-badge")
 
     def token(self, registration_id: int) -> str:
-        return self._serializer().dumps(registration_id)
+        return self._serializer.dumps(registration_id)
 
     def registration_id(self, token: str) -> int:
         """The registration a token names; NotFound for anything not made by token()."""
         try:
-            value = self._serializer().loads(token)
+            value = self._serializer.loads(token)
         except BadSignature:
             raise NotFound("e-badge") from None
         if not isinstance(value, int):
@@ -277,10 +278,15 @@ def checked(questions: list[RegistrationQuestion], form: RegistrationIn) -> tupl
 
 # The badge type rule.
 
+def _badge_types(session: Session, edition_id: int) -> dict[str, BadgeType]:
+    return {row.code: row for row in session.scalars(select(BadgeType).where(BadgeType.edition_id == edition_id))}
+
+
 def badge_type_for(session: Session, *, edition: Edition, questions: list[RegistrationQuestion],
-                   answers: dict) -> BadgeType:
-    """The badge type the answers give (see the module's docstring for the rule)."""
-    types = {row.code: row for row in session.scalars(select(BadgeType).where(BadgeType.edition_id == edition.id))}
+                   answers: dict, types: dict[str, BadgeType] | None = None) -> BadgeType:
+    """The badge type the answers give (see the module's docstring for the rule); `types`: the edition's by code,
+    when the caller has them already."""
+    types = _badge_types(session, edition.id) if types is None else types
     for question in questions:
         picked = answers.get(question.key)
         picked = set(picked if isinstance(picked, list) else [picked]) if question.kind != "text" and picked else set()
@@ -304,26 +310,140 @@ def _open_edition(session: Session, edition_id: int) -> Edition:
     return edition
 
 
+@dataclass(frozen=True)
+class _Show:
+    """What every registration for an edition reads, read once per transaction."""
+    edition: Edition
+    questions: list[RegistrationQuestion]
+    types: dict[str, BadgeType]
+    catalogue: matchmaking.Catalogue
+
+
+def _show(session: Session, edition_id: int) -> _Show:
+    edition = _open_edition(session, edition_id)
+    return _Show(edition, _question_rows(session, edition_id), _badge_types(session, edition_id),
+                 matchmaking.catalogue(session, edition_id=edition_id))
+
+
 def register_visitor(session: Session, *, edition_id: int, form: RegistrationIn, signer: Signer, links: Links,
                      now: datetime | None = None) -> Registered:
     """Register a visitor from the public form and queue the confirmation mail with their e-badge."""
-    now = now or utcnow()
-    edition = _open_edition(session, edition_id)
-    questions = _question_rows(session, edition_id)
-    person, answers = checked(questions, form)
-    badge_type = badge_type_for(session, edition=edition, questions=questions, answers=answers)
-    contact, _ = contacts.upsert_contact(session, data=person, source=SOURCE, actor=VISITOR, now=now)
-    registration, created = contacts.register(session, contact_id=contact.id, edition_id=edition_id,
+    return _register(session, _show(session, edition_id), form=form, signer=signer, links=links, now=now or utcnow())
+
+
+def register_visitors(session: Session, *, items: list[tuple[int, RegistrationIn]], signer: Signer, links: Links,
+                      now: datetime | None = None) -> list[Registered | DomainError]:
+    """Several registrations (edition id, form) in one transaction; a refused one leaves nothing behind and does
+    not stop the others. Returns each one's outcome or refusal, in order.
+
+    People no contact knows yet, each named once in the group (the usual case), are stored together, one statement
+    per table; the others (known people, one person twice) one by one as register_visitor does, each in its own
+    savepoint."""
+    now, shows = now or utcnow(), {}
+    outcomes: list[Registered | DomainError | None] = [None] * len(items)
+    ready: list[_Checked] = []
+    for index, (edition_id, form) in enumerate(items):
+        try:
+            show = shows[edition_id] = shows.get(edition_id) or _show(session, edition_id)
+            person, answers = checked(show.questions, form)
+            badge_type = badge_type_for(session, edition=show.edition, questions=show.questions, answers=answers,
+                                        types=show.types)
+        except DomainError as exc:
+            outcomes[index] = exc
+            continue
+        ready.append(_Checked(index, show, person, answers, badge_type))
+    fresh, one_by_one = _new_people(session, ready)
+    for group in fresh.values():
+        try:
+            with session.begin_nested():
+                for index, registered in _register_new(session, group, signer=signer, links=links, now=now):
+                    outcomes[index] = registered
+        except (IntegrityError, DomainError):
+            # another process stored one of these people meanwhile, or one of them is refused: one by one then
+            one_by_one.extend(group)
+    for item in sorted(one_by_one):
+        try:
+            with session.begin_nested():
+                outcomes[item.index] = _register(session, item.show, form=items[item.index][1], signer=signer,
+                                                 links=links, now=now)
+        except DomainError as exc:
+            outcomes[item.index] = exc
+    return outcomes
+
+
+class _Checked(NamedTuple):
+    index: int
+    show: _Show
+    person: contacts.ContactIn
+    answers: dict
+    badge_type: BadgeType
+
+
+def _new_people(session: Session, ready: list[_Checked]) -> tuple[dict[int, list[_Checked]], list[_Checked]]:
+    """The checked registrations of people nobody knows, by edition, and the rest."""
+    known = contacts.known_people(session, [item.person for item in ready])
+    seen = Counter(value for item in ready for value in (item.person.email, item.person.phone) if value)
+    fresh: dict[int, list[_Checked]] = {}
+    rest = []
+    for item in ready:
+        values = [value for value in (item.person.email, item.person.phone) if value]
+        if any(value in known or seen[value] > 1 for value in values):
+            rest.append(item)
+        else:
+            fresh.setdefault(item.show.edition.id, []).append(item)
+    return fresh, rest
+
+
+def _register_new(session: Session, group: list[_Checked], *, signer: Signer, links: Links,
+                  now: datetime) -> list[tuple[int, Registered]]:
+    """Register people no contact knows yet for one edition, together, with their confirmation mails."""
+    show = group[0].show
+    edition_id = show.edition.id
+    people = [item.person for item in group]
+    contact_ids = contacts.create_contacts(session, people, source=SOURCE, actor=VISITOR, now=now)
+    ids = contacts.register_new(
+        session, [(contact_id, item.badge_type, item.answers) for contact_id, item in zip(contact_ids, group,
+                                                                                          strict=True)],
+        edition_id=edition_id, source=SOURCE, actor=VISITOR)
+    interests = matchmaking.record_new_interests(session, edition_id=edition_id, questions=show.questions, answers={
+        registration_id: item.answers for registration_id, item in zip(ids, group, strict=True)})
+    badge_of = {badge.registration_id: badge for badge in badges.badges_for(
+        session, edition_id=edition_id, signer=signer, registration_ids=ids)}
+    mails = []
+    for contact_id, registration_id, person in zip(contact_ids, ids, people, strict=True):
+        view = EBadge(badge_of[registration_id], contact_id, person.email, edition_id,
+                      links.ebadge_url(registration_id), tuple(show.catalogue.recommend(interests[registration_id])),
+                      person.language)
+        mails.append(_mail(kind=CONFIRMED, view=view, language=person.language,
+                           attachments=(_badge_attachment(view.badge.code),)))
+    outbox.queue_messages(session, [mail for mail in mails if mail is not None])
+    audit.log_many(session, "event_phases.pre_show.registration.online", actor=VISITOR,
+                   object_type=Registration.__tablename__,
+                   entries=[(registration_id, {"created": True, "badge_type": item.badge_type.code, "mailed": True})
+                            for registration_id, item in zip(ids, group, strict=True)])
+    return [(item.index, Registered(registration_id, True, True))
+            for item, registration_id in zip(group, ids, strict=True)]
+
+
+def _register(session: Session, show: _Show, *, form: RegistrationIn, signer: Signer, links: Links,
+              now: datetime) -> Registered:
+    person, answers = checked(show.questions, form)
+    badge_type = badge_type_for(session, edition=show.edition, questions=show.questions, answers=answers,
+                                types=show.types)
+    contact, new_contact = contacts.upsert_contact(session, data=person, source=SOURCE, actor=VISITOR, now=now)
+    registration, created = contacts.register(session, contact_id=contact.id, edition_id=show.edition.id,
                                               badge_type_id=badge_type.id, source=SOURCE, answers=answers,
-                                              actor=VISITOR)
+                                              actor=VISITOR, new_contact=new_contact)
     if registration.status == "cancelled":
         raise Conflict("registration_cancelled", "this person's registration for the edition was cancelled")
+    interests = None
     if created:
-        matchmaking.record_interests(session, registration=registration)
+        interests = matchmaking.record_interests(session, registration=registration, questions=show.questions,
+                                                 replace=False)
     mailed = created or not _mailed_since(session, contact.id, now - RESEND_AFTER)
     if mailed:
         send_confirmation(session, registration=registration, signer=signer, links=links,
-                          language=person.language)
+                          language=person.language, interests=interests, known=show.catalogue)
     audit.log(session, "event_phases.pre_show.registration.online", actor=VISITOR, obj=registration,
               data={"created": created, "badge_type": badge_type.code, "mailed": mailed})
     session.flush()
@@ -336,22 +456,15 @@ def _mailed_since(session: Session, contact_id: int, since: datetime) -> bool:
         OutboxMessage.created_at >= since)))
 
 
-def qr_png(code: str) -> bytes:
-    """The QR of a badge code as a PNG, from the badges' own symbol (level M, quiet zone of four modules)."""
-    modules = qr_modules(code)
-    size = len(modules) * QR_PIXELS_PER_MODULE
-    image = qr_image(modules).resize((size, size), Image.Resampling.NEAREST).convert("1")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)
-    return buffer.getvalue()
-
-
 def send_confirmation(session: Session, *, registration: Registration, signer: Signer, links: Links,
-                      language: str) -> OutboxMessage:
-    """Queue the confirmation mail: the e-badge's QR as an attached PNG, its page's link, recommended exhibitors."""
-    view = ebadge(session, registration_id=registration.id, signer=signer, links=links)
+                      language: str, interests: set[str] | None = None,
+                      known: matchmaking.Catalogue | None = None) -> OutboxMessage:
+    """Queue the confirmation mail: the e-badge's QR as an attached PNG, its page's link, recommended exhibitors
+    (`interests`, `known`: the registration's interests and the edition's catalogue, when the caller has them)."""
+    view = ebadge(session, registration_id=registration.id, signer=signer, links=links, interests=interests,
+                  known=known)
     return _queue_mail(session, kind=CONFIRMED, view=view, language=language,
-                                   attachments=[("e-badge.png", "image/png", qr_png(view.badge.code))])
+                       attachments=(_badge_attachment(view.badge.code),))
 
 
 def _contact_of(session: Session, registration: Registration) -> Contact:
@@ -366,18 +479,28 @@ def _render(name: str, language: str, context: dict) -> str:
         i18n.current_language.reset(token)
 
 
-def _queue_mail(session: Session, *, kind: str, view: EBadge, language: str,
-                attachments: list[tuple[str, str, bytes]] = ()) -> OutboxMessage | None:
-    """Queue one of the two mails in the registrant's language; None when the person gave no e-mail address."""
+def _mail(*, kind: str, view: EBadge, language: str,
+          attachments: tuple[tuple[str, str, bytes], ...] = ()) -> outbox.Outgoing | None:
+    """One of the two mails in the registrant's language; None when the person gave no e-mail address."""
     if not view.email:
         return None
     language = language if language in LANGUAGES else "zh-CN"
     context = {"view": view, "badge": view.badge}
-    subject = _render(f"mail/{kind}_subject.txt", language, context).strip()
-    return outbox.queue_message(session, to_addr=view.email, to_name=view.badge.full_name, subject=subject,
-                                text_body=_render(f"mail/{kind}.txt", language, context),
-                                html_body=_render(f"mail/{kind}.html", language, context),
-                                attachments=attachments, kind=kind, contact_id=view.contact_id)
+    return outbox.Outgoing(to_addr=view.email, to_name=view.badge.full_name,
+                           subject=_render(f"mail/{kind}_subject.txt", language, context).strip(),
+                           text_body=_render(f"mail/{kind}.txt", language, context),
+                           html_body=_render(f"mail/{kind}.html", language, context),
+                           attachments=attachments, kind=kind, contact_id=view.contact_id)
+
+
+def _queue_mail(session: Session, *, kind: str, view: EBadge, language: str,
+                attachments: tuple[tuple[str, str, bytes], ...] = ()) -> OutboxMessage | None:
+    mail = _mail(kind=kind, view=view, language=language, attachments=attachments)
+    return None if mail is None else outbox.queue_one(session, mail)
+
+
+def _badge_attachment(code: str) -> tuple[str, str, bytes]:
+    return ("e-badge.png", QR_ATTACHMENT, code.encode("ascii"))
 
 
 # The e-badge page and cancelling.
@@ -401,15 +524,16 @@ class EBadge:
         return zh if language == "zh-CN" and zh else self.badge.badge_type_name
 
 
-def ebadge(session: Session, *, registration_id: int, signer: Signer, links: Links) -> EBadge:
+def ebadge(session: Session, *, registration_id: int, signer: Signer, links: Links, interests: set[str] | None = None,
+           known: matchmaking.Catalogue | None = None) -> EBadge:
     """What the e-badge page and the mails show of a registration, with its current badge code."""
     registration = session.get(Registration, registration_id)
     if registration is None or registration.exhibitor_id is not None:
         raise NotFound("e-badge")
     badge = badges.badge_data(session, registration_id=registration_id, signer=signer)
     contact = _contact_of(session, registration)
-    recommended = () if registration.status == "cancelled" else tuple(
-        matchmaking.exhibitors_for(session, registration_id=registration_id))
+    recommended = () if registration.status == "cancelled" else tuple(matchmaking.exhibitors_for(
+        session, registration_id=registration_id, interests=interests, known=known))
     return EBadge(badge, contact.id, contact.email, registration.edition_id, links.ebadge_url(registration_id),
                   recommended, contact.language)
 

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from badge_scanner.codes import Signer, load_signer
+from badge_scanner.writer import GroupWriter
 from exhibit_crm import i18n
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound
 from exhibit_crm.i18n import N_
@@ -25,6 +26,7 @@ from exhibit_crm.security import session_secret
 from exhibit_crm.settings import LANGUAGES
 from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service
 from exhibit_crm.web.templating import NavItem, render
+from exporters.badges import qr_png
 
 from . import registration
 
@@ -59,6 +61,22 @@ def _message(exc: DomainError) -> str:
         "contact_conflict": _("This e-mail address or mobile number is already used by someone else."),
         "no_visitor_badge_type": _("Registration is not set up yet. Please try again later."),
     }.get(exc.code, _("Please check this: %(detail)s") % {"detail": exc.message.split(": ", 1)[-1]})
+
+
+def _writer(request: Request) -> GroupWriter:
+    """The process's group-commit writer of registrations: the submits that arrive while one transaction commits
+    go into the next one together, each in its own savepoint, and each is answered once its transaction
+    committed."""
+    state = request.app.state
+    writer = getattr(state, "_registration_writer", None)
+    if writer is None:
+        services = _services(request)
+
+        def record(session, *, items):
+            return registration.register_visitors(session, items=items, **services)
+
+        writer = state._registration_writer = GroupWriter(state.engine, record)
+    return writer
 
 
 # The form, one page per language.
@@ -112,8 +130,9 @@ async def register_form(request: Request) -> Response:
         return await _form_page(request, language)
     form = await read_form(request)
     try:
-        done = await run_service(request, registration.register_visitor, edition_id=request.path_params["edition_id"],
-                                 form=_form_input(form, language), **_services(request))
+        done = await _writer(request).submit((request.path_params["edition_id"], _form_input(form, language)))
+        if isinstance(done, DomainError):
+            raise done
     except (InvalidInput, Conflict) as exc:
         refused = getattr(exc, "errors", None) or {exc.field or "form": exc}
         return await _form_page(request, language, values=_typed(form), status=exc.status,
@@ -123,7 +142,8 @@ async def register_form(request: Request) -> Response:
         target = request.url_for("register_known", edition_id=request.path_params["edition_id"], language=language)
         return RedirectResponse(target.path, status_code=303)
     token = _services(request)["links"].token(done.registration_id)
-    target = request.url_for("ebadge", token=token).path
+    # the route's own pattern: url_for would search every route of the app on each submit
+    target = request.scope.get("root_path", "") + registration.EBADGE_PATH.format(token=token)
     return RedirectResponse(f"{target}?new=1", status_code=303)
 
 
@@ -156,7 +176,7 @@ async def ebadge_qr(request: Request) -> Response:
     view = await _view(request)
     if view.cancelled:
         raise Conflict("registration_cancelled", "a cancelled registration gets no badge")
-    png = await run_in_threadpool(registration.qr_png, view.badge.code)
+    png = await run_in_threadpool(qr_png, view.badge.code)
     return Response(png, media_type="image/png", headers=NO_STORE)
 
 

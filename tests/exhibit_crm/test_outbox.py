@@ -299,3 +299,53 @@ def test_a_refused_sender_address_keeps_the_queue_for_later(engine, session, smt
     assert (report.sent, report.failed) == (0, 0)
     assert {m.status for m in stored(engine).values()} == {"queued"}
     assert len(messages) == 2
+
+
+# Attachments made by the sender.
+
+def test_a_rendered_attachment_is_made_from_its_stored_data_when_the_mail_is_sent(engine, session, smtp):
+    kind = outbox.register_renderer("test-upper", content_type="text/plain", render=lambda data: data.upper())
+    message = outbox.queue_message(session, to_addr="wang.wei@example.cn", subject="badge", text_body="see file",
+                                   attachments=[("code.txt", kind, b"abc123")])
+    session.commit()
+
+    report = send(engine, smtp, utcnow())
+
+    assert report.sent_ids == [message.id]
+    [part] = smtp.messages[0].iter_attachments()
+    assert (part.get_filename(), part.get_content_type(), part.get_content().strip()) == ("code.txt", "text/plain",
+                                                                                         "ABC123")
+
+
+def test_a_message_whose_renderer_this_sender_lacks_waits_for_another_try(engine, session, smtp):
+    message = outbox.queue_message(session, to_addr="li.na@example.cn", subject="badge", text_body="see file",
+                                   attachments=[("x.png", outbox.RENDERED + "nobody-registers-this", b"data")])
+    session.commit()
+    now = utcnow()
+
+    report = send(engine, smtp, now)
+
+    assert (report.sent_ids, report.retried_ids, report.failed_ids) == ([], [message.id], [])
+    row = stored(engine)[message.id]
+    assert row.status == "queued" and "nobody-registers-this" in row.last_error and smtp.messages == []
+
+
+def test_several_messages_are_queued_together_with_their_attachments(engine, session, smtp):
+    ids = outbox.queue_messages(session, [
+        outbox.Outgoing(to_addr=f"visitor{i}@example.cn", subject=f"Your badge {i}", text_body=f"Hello {i}\n",
+                        attachments=(("badge.pdf", "application/pdf", b"%PDF " + bytes([i])),)) for i in range(3)])
+    session.commit()
+
+    report = send(engine, smtp, utcnow())
+
+    assert sorted(report.sent_ids) == sorted(ids) and len(set(ids)) == 3
+    assert sorted((m["To"].addresses[0].addr_spec, next(m.iter_attachments()).get_content())
+                  for m in smtp.messages) == [(f"visitor{i}@example.cn", b"%PDF " + bytes([i])) for i in range(3)]
+
+
+def test_queueing_several_checks_every_one_before_writing_any(engine, session):
+    with pytest.raises(InvalidInput):
+        outbox.queue_messages(session, [outbox.Outgoing(to_addr="ok@example.cn", subject="a", text_body=""),
+                                        outbox.Outgoing(to_addr="bad address", subject="b", text_body="")])
+    session.rollback()
+    assert stored(engine) == {}

@@ -3,6 +3,8 @@ of two identical registrations, the confirmation mail with the e-badge, and canc
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 
@@ -13,9 +15,11 @@ from sqlmodel import Session
 from badge_scanner import badges
 from badge_scanner.codes import Signer
 from event_phases.pre_show import registration as reg
+from exhibit_crm import outbox
 from exhibit_crm.db import run_in_session
 from exhibit_crm.errors import Conflict, DomainError
 from exhibit_crm.models import (
+    AuditLog,
     BadgeChange,
     BadgeType,
     Company,
@@ -29,6 +33,7 @@ from exhibit_crm.models import (
     RegistrationInterest,
     RegistrationQuestion,
 )
+from exporters.badges import QR_ATTACHMENT, qr_png
 from tests import factories
 
 NOW = datetime(2026, 2, 1, 9, 30, tzinfo=UTC)
@@ -317,19 +322,76 @@ def test_two_identical_registrations_racing_make_one_contact_and_one_registratio
     assert (count(session, Contact), count(session, Registration)) == (1, 1)
 
 
+def test_registrations_committed_together_each_get_their_own_outcome_and_a_refused_one_leaves_nothing(session,
+                                                                                                      show):
+    items = [(show.id, form()), (show.id, form(email="not an address", phone="13900139000")),
+             (show.id, form(email="li.na@huamei.cn", phone="13700137000", full_name="李娜", consent_marketing=True,
+                            company="")), (show.id, form()),
+             (show.id + 1000, form(email="zhao@huamei.cn", phone="13600136000"))]
+    first, refused, other, again, unknown = reg.register_visitors(session, items=items, signer=SIGNER, links=LINKS,
+                                                                  now=NOW)
+    assert first.created and other.created and not again.created
+    assert again.registration_id == first.registration_id != other.registration_id
+    assert isinstance(refused, reg.RegistrationRefused) and refused.field == "email"
+    assert isinstance(unknown, DomainError) and unknown.code == "not_found"
+    assert (count(session, Contact), count(session, Registration), count(session, OutboxMessage)) == (2, 2, 2)
+    assert session.scalar(select(func.count()).select_from(Contact).where(Contact.phone == "+8613900139000")) == 0
+    li_na = session.scalars(select(Contact).where(Contact.email == "li.na@huamei.cn")).one()
+    assert (li_na.consent_marketing, li_na.consent_marketing_at, li_na.consent_share, li_na.company_id) == (
+        True, NOW, False, None)
+    interests = session.scalars(select(RegistrationInterest.category)
+                                .where(RegistrationInterest.registration_id == other.registration_id)).all()
+    assert interests == ["sofas"]
+    logged = session.execute(select(AuditLog.action, AuditLog.object_id).where(AuditLog.action.in_(
+        ["exhibit_crm.contact.created", "exhibit_crm.registration.created",
+         "event_phases.pre_show.registration.online"]))).all()
+    assert sorted(logged) == sorted([("exhibit_crm.contact.created", li_na.id),
+                                     ("exhibit_crm.contact.created", first_contact_id(session, first)),
+                                     ("exhibit_crm.registration.created", first.registration_id),
+                                     ("exhibit_crm.registration.created", other.registration_id),
+                                     ("event_phases.pre_show.registration.online", first.registration_id),
+                                     ("event_phases.pre_show.registration.online", first.registration_id),
+                                     ("event_phases.pre_show.registration.online", other.registration_id)])
+
+
+def first_contact_id(session: Session, done: reg.Registered) -> int:
+    return session.get(Registration, done.registration_id).contact_id
+
+
 # The confirmation mail.
 
-def test_the_confirmation_mail_is_queued_in_the_registrants_language_with_the_badge(session, show):
-    done = register(session, show, form())
+def _together(session: Session, show: Edition, data: reg.RegistrationIn) -> reg.Registered:
+    [done] = reg.register_visitors(session, items=[(show.id, data)], signer=SIGNER, links=LINKS, now=NOW)
+    session.commit()
+    return done
+
+
+@pytest.mark.parametrize("how", [register, _together], ids=["alone", "together"])
+def test_the_confirmation_mail_is_queued_in_the_registrants_language_with_the_badge(session, show, how):
+    done = how(session, show, form())
     message = session.scalars(select(OutboxMessage)).one()
     assert message.kind == reg.CONFIRMED and message.to_addr == "wang.wei@huamei.cn" and message.to_name == "王伟"
     assert message.subject == "Furniture Fair 2026 电子证件"
     url = LINKS.ebadge_url(done.registration_id)
     assert url in message.text_body and url in message.html_body
     assert "宁波家居" in message.text_body and "N1-A01" in message.text_body and "沙发" in message.text_body
-    attachment = session.scalars(select(OutboxAttachment)).one()
-    assert (attachment.filename, attachment.content_type) == ("e-badge.png", "image/png")
-    assert attachment.data == reg.qr_png(SIGNER.sign(done.registration_id, 1))
+    # queued as the badge code, drawn as the badge's QR when the mail is built for sending
+    stored = session.scalars(select(OutboxAttachment)).one()
+    assert (stored.content_type, stored.data) == (QR_ATTACHMENT, SIGNER.sign(done.registration_id, 1).encode())
+    [attachment] = outbox.build_email(message, [stored], mail_from="show <noreply@show.example.cn>").iter_attachments()
+    assert (attachment.get_filename(), attachment.get_content_type()) == ("e-badge.png", "image/png")
+    assert attachment.get_content() == qr_png(SIGNER.sign(done.registration_id, 1))
+
+
+def test_a_sender_process_that_never_loaded_the_renderer_still_draws_the_qr():
+    code = SIGNER.sign(4242, 3)
+    script = ("import sys; from exhibit_crm import outbox; "
+              "assert 'exporters.badges' not in sys.modules; "
+              f"a = outbox.mailed_attachment(outbox.Attachment('e-badge.png', {QR_ATTACHMENT!r}, "
+              f"{code!r}.encode())); "
+              "sys.stdout.buffer.write(a.content_type.encode() + b' ' + a.data)")
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True).stdout
+    assert out == b"image/png " + qr_png(code)
 
 
 def test_an_english_registrant_gets_the_mail_in_english(session, show):
@@ -346,7 +408,7 @@ def test_the_qr_png_reads_back_as_the_badge_code(session, show):
     from PIL import Image
 
     code = SIGNER.sign(4242, 3)
-    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(reg.qr_png(code))), text_mode=zxingcpp.TextMode.Plain)
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(code))), text_mode=zxingcpp.TextMode.Plain)
     assert [barcode.text for barcode in found] == [code]
 
 
