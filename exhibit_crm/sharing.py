@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+# Not frozen: a lead list makes tens of thousands of cards, and a frozen dataclass is slow to build.
+@dataclass
 class VisitorCard:
     """A visitor as an exhibitor may see them; the withheld fields are empty strings."""
 

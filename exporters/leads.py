@@ -119,11 +119,16 @@ def lead_records(session: Session, *, exhibitor_id: int, filters: LeadFilter = L
     return [LeadRecord(row.id, row.created_at, row.updated_at, row.rating, row.notes, row.answers or {},
                        row.user_name or row.user_email or "",
                        visitor_card(row, company=row.company, badge_type=row.badge_type))
-            for row in session.execute(query)]
+            # on the connection: plain rows, without the ORM's result processing
+            for row in session.connection().execute(query)]
 
 
 def _answer(question: LeadQuestion, value):
-    if question.kind == "checkbox":
+    return _answer_of(value, question.kind == "checkbox")
+
+
+def _answer_of(value, checkbox: bool):
+    if checkbox:
         return bool(value) if value is not None else None
     return value
 
@@ -149,12 +154,14 @@ class LeadList(Table):
                         for question in self.questions]
 
     def rows(self) -> Iterable[Sequence]:
+        keyed = [(str(q.id), q.kind == "checkbox") for q in self.questions]
+        ratings = {rating: self.gettext(rating) for rating in LEAD_RATINGS}
         for record in self.records:
-            card = record.visitor
+            card, answers = record.visitor, record.answers
             yield (record.created_at.astimezone(self.tz), record.updated_at.astimezone(self.tz),
-                   self.gettext(record.rating) if record.rating else "", record.scanned_by, card.name, card.company,
+                   ratings.get(record.rating, ""), record.scanned_by, card.name, card.company,
                    card.badge_type, card.title, card.email, card.phone, card.country, card.province, card.city,
-                   record.notes, *(_answer(q, record.answers.get(str(q.id))) for q in self.questions))
+                   record.notes, *(_answer_of(answers.get(key), checkbox) for key, checkbox in keyed))
 
 
 # The usual layout of a CRM's lead import (Salesforce, HubSpot and Zoho map these headers by name).
