@@ -125,16 +125,22 @@ async def _gate(request: Request) -> gates.GateContext:
     return gate
 
 
+def _last_seen(request: Request) -> dict:
+    """When this process last wrote each device's last_seen_at (see gates.record_scans)."""
+    return request.app.state.__dict__.setdefault("_device_last_seen", {})
+
+
 def _writer(request: Request) -> GroupWriter:
     state = request.app.state
     writer = getattr(state, "_scan_writer", None)
     if writer is None:
         verifier = _verifier(request)
+        last_seen = _last_seen(request)
 
         def record(session, *, items):
-            return gates.record_scans(session, scans=items, verifier=verifier, now=utcnow())
+            return gates.record_scans(session, scans=items, verifier=verifier, now=utcnow(), last_seen=last_seen)
 
-        writer = state._scan_writer = GroupWriter(state.engine, record)
+        writer = state._scan_writer = GroupWriter(state.engine, record, connection=True)
     return writer
 
 
@@ -188,7 +194,7 @@ async def scan_batch(request: Request) -> Response:
     items = [_item(gate, i, data, now) for i, data in enumerate(scans)]
     valid = [item for item in items if isinstance(item, gates.ScanRequest)]
     judged = iter(await run_service(request, gates.record_scans, scans=valid, verifier=_verifier(request),
-                                    now=now) if valid else [])
+                                    now=now, last_seen=_last_seen(request)) if valid else [])
     return JSONResponse({"results": [next(judged) if isinstance(item, gates.ScanRequest) else item
                                      for item in items]})
 

@@ -10,14 +10,17 @@ first gets in.
 from __future__ import annotations
 
 import base64
-import functools
+import logging
+import multiprocessing
+import os
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, func, or_, select, update
 from sqlmodel import Session
 
 from exhibit_crm.errors import NotFound
@@ -37,15 +40,23 @@ from exhibit_crm.models import (
     ZoneAccess,
 )
 
-from .codes import BadgeRef, InvalidCode, Verifier
+from .codes import BadgeRef, Verifier, verify_many
 from .rules import Badge, Verdict, Where, ZoneRules, judge_badge, judge_presence
 
+log = logging.getLogger(__name__)
 # bound parameters per IN list: under every backend's limit
 CHUNK = 1000
 # a device's last_seen_at is rewritten at most this often: the dashboard shows minutes, not milliseconds
 LAST_SEEN_EVERY = timedelta(seconds=5)
 SCAN = Scan.__table__
 PRESENCE = Presence.__table__
+DEVICE = GateDevice.__table__
+SCAN_WRITE_TYPE = SCAN.c.scanned_at.type.impl_instance  # how a naive UTC time is bound
+
+
+def _naive(at: datetime | None) -> datetime | None:
+    """What UTCDateTime stores for an aware datetime: naive UTC."""
+    return None if at is None else at.astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -112,14 +123,62 @@ def gate_context(session: Session, *, device_id: int) -> GateContext:
                        rules, types, day_of)
 
 
-# Verifying a signature costs ~0.15 ms; a code that verified once always verifies with the same key, and badges
-# are read again and again (in, out, other halls, other days), so the answers are kept per key.
-@functools.lru_cache(maxsize=200_000)
-def _verified(verifier: Verifier, code: str) -> BadgeRef | None:
+# Worker processes that check signatures of big batches beside the process that judges them; started on first use.
+PARALLEL_FROM = 1000
+_pool_lock = threading.Lock()
+_pool_state: dict[str, ProcessPoolExecutor | None] = {}
+
+
+def _pool() -> ProcessPoolExecutor | None:
+    """The process's signature-checking workers (one fewer than the cores), or None on a single core."""
+    with _pool_lock:
+        if "pool" not in _pool_state:
+            workers = (os.cpu_count() or 1) - 1
+            _pool_state["pool"] = ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn")) if workers > 0 else None
+        return _pool_state["pool"]
+
+
+def _drop_pool() -> None:
+    with _pool_lock:
+        pool = _pool_state.pop("pool", None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def verify_codes(verifier: Verifier, codes: list[str], *, parallel_from: int | None = None) -> list[BadgeRef | None]:
+    """What each code names, or None for a code that does not verify (Verifier.check, which remembers codes).
+
+    Signature checks are the costliest part of judging a scan (0.1–0.2 ms each, holding the GIL), so when a batch
+    brings at least `parallel_from` (PARALLEL_FROM) codes this process has not verified before, worker processes
+    check a share of them while this one checks its own: the same check with the same public key.
+    """
+    limit = PARALLEL_FROM if parallel_from is None else parallel_from
+    todo = [code for code in dict.fromkeys(codes) if isinstance(code, str) and not verifier.knows(code)]
+    if len(todo) >= limit and (pool := _pool()) is not None:
+        _verify_spread(verifier, todo, pool)
+    return [verifier.check(code) for code in codes]
+
+
+def _verify_spread(verifier: Verifier, todo: list[str], pool: ProcessPoolExecutor) -> None:
+    shares = pool._max_workers + 1
+    parts = [todo[i::shares] for i in range(shares)]
+    raw = verifier.public_key_raw()
     try:
-        return verifier.verify(code)
-    except InvalidCode:
-        return None
+        futures = [pool.submit(verify_many, raw, part) for part in parts[1:]]
+    except RuntimeError:  # a pool that broke or shut down: check everything here
+        _drop_pool()
+        return
+    for code in parts[0]:
+        verifier.check(code)
+    for part, future in zip(parts[1:], futures, strict=True):
+        try:
+            found = future.result()
+        except Exception:  # noqa: BLE001  (a worker died: those codes are checked here, one by one)
+            log.warning("a signature-checking worker failed; checking its codes in this process", exc_info=True)
+            _drop_pool()
+            continue
+        verifier.remember({code: BadgeRef(*ref) for code, ref in zip(part, found, strict=True) if ref is not None})
 
 
 @dataclass
@@ -138,56 +197,103 @@ def _chunks(values: list) -> Iterable[list]:
         yield values[start:start + CHUNK]
 
 
-def _recorded(session: Session, scans: list[ScanRequest]) -> dict[tuple[int, str], tuple]:
-    """Scans already recorded under the same (device, scan_id): re-sends get their first answer."""
-    keys = sorted({(s.gate.device_id, s.scan_id) for s in scans})
-    found = {}
-    for chunk in _chunks(keys):
-        rows = session.execute(select(SCAN.c.device_id, SCAN.c.scan_id, SCAN.c.verdict, SCAN.c.reason,
-                                      SCAN.c.registration_id)
-                               .where(tuple_(SCAN.c.device_id, SCAN.c.scan_id).in_(chunk)))
-        found.update({(d, s): (v, r, reg) for d, s, v, r, reg in rows})
-    return found
+_SCAN_COLUMNS = ("scan_id", "device_id", "gate_id", "zone_id", "registration_id", "badge_version", "direction",
+                 "scanned_at", "received_at", "verdict", "reason", "device_verdict", "device_reason", "offline",
+                 "left_at")
+_PRESENCE_COLUMNS = ("registration_id", "edition_id", "zone_id", "entered_at", "entry_scan_id", "updated_at")
 
 
-def _people(session: Session, ids: set[int]) -> dict[int, _Person]:
-    found = {}
-    for chunk in _chunks(sorted(ids)):
-        rows = session.execute(
-            select(Registration.id, Registration.edition_id, Registration.status, Registration.badge_version,
-                   Registration.badge_type_id, Contact.full_name, func.coalesce(Company.name, ""), BadgeType.code)
-            .join(Contact, Contact.id == Registration.contact_id)
-            .join(BadgeType, BadgeType.id == Registration.badge_type_id)
-            .outerjoin(Company, Company.id == Contact.company_id).where(Registration.id.in_(chunk)))
-        for reg_id, edition_id, status, version, type_id, name, company, type_code in rows:
-            found[reg_id] = _Person(Badge(reg_id, edition_id, status, version, type_id), name, company, type_code)
-    return found
+class _Db:
+    """The few statements judging and recording scans needs, sent through the session connection's own DB-API
+    cursor, inside the session's transaction.
 
+    Built SQL costs a few hundred microseconds a statement in the ORM and Core layers, several times what SQLite
+    needs to run it; scans come in thousands a second, so these statements are plain SQL with the driver's
+    placeholders, and times are converted with the column types' own processors (the same values the ORM
+    stores and reads).
+    """
 
-def _upsert(session: Session):
-    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(PRESENCE)
+    def __init__(self, connection: Connection):
+        dialect = connection.dialect
+        self.postgres = dialect.name == "postgresql"
+        self.cursor = connection.connection.cursor()
+        self._mark = "%s" if self.postgres else "?"
+        to_db = SCAN_WRITE_TYPE.dialect_impl(dialect).bind_processor(dialect)
+        self._to_db = to_db or (lambda value: value)
+        from_db = PRESENCE.c.entered_at.type.dialect_impl(dialect).result_processor(dialect, None)
+        self._from_db = from_db or (lambda value: value)
 
+    def time(self, at: datetime | None) -> object:
+        """An aware datetime as the database stores it (naive UTC, a string on SQLite)."""
+        return None if at is None else self._to_db(_naive(at))
 
-def _whereabouts(session: Session, people: dict[int, int], now: datetime) -> dict[int, Where]:
-    """Where each person (registration id -> edition id) is, their rows locked until commit on PostgreSQL."""
-    ids = sorted(people)
-    if not ids:
-        return {}
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        # A row must exist to be locked; one made by a concurrent transaction makes this wait for it, then skip.
-        rows = [{"registration_id": i, "edition_id": people[i], "zone_id": None, "entered_at": None,
-                 "entry_scan_id": None, "updated_at": now} for i in ids]
-        session.execute(_upsert(session).on_conflict_do_nothing(index_elements=["registration_id"]), rows)
-    found = {}
-    for chunk in _chunks(ids):
-        query = (select(PRESENCE.c.registration_id, PRESENCE.c.zone_id, PRESENCE.c.entered_at,
-                        PRESENCE.c.entry_scan_id).where(PRESENCE.c.registration_id.in_(chunk))
-                 .order_by(PRESENCE.c.registration_id))
-        if postgres:
-            query = query.with_for_update()
-        found.update({reg: Where(zone, entered, entry) for reg, zone, entered, entry in session.execute(query)})
-    return found
+    def marks(self, count: int) -> str:
+        return ", ".join([self._mark] * count)
+
+    def rows(self, sql: str, params: list) -> list[tuple]:
+        self.cursor.execute(sql, params)
+        return self.cursor.fetchall()
+
+    def many(self, sql: str, params: list[tuple]) -> None:
+        self.cursor.executemany(sql, params)
+
+    def by_key(self, columns: str, keys: set[tuple[int, str]]) -> Iterable[tuple]:
+        """Scans recorded under these (device, scan_id) keys: device_id, scan_id, then `columns`."""
+        for chunk in _chunks(sorted(keys)):
+            # two plain IN lists on the (device_id, scan_id) index; the few rows of other pairs they also find are
+            # dropped here
+            devices, ids = sorted({d for d, _s in chunk}), sorted({s for _d, s in chunk})
+            found = self.rows(f"SELECT device_id, scan_id, {columns} FROM {SCAN.name} WHERE device_id IN "
+                              f"({self.marks(len(devices))}) AND scan_id IN ({self.marks(len(ids))})", devices + ids)
+            yield from (row for row in found if (row[0], row[1]) in keys)
+
+    def people(self, ids: set[int]) -> dict[int, _Person]:
+        found = {}
+        for chunk in _chunks(sorted(ids)):
+            rows = self.rows(
+                "SELECT r.id, r.edition_id, r.status, r.badge_version, r.badge_type_id, c.full_name, "
+                f"COALESCE(co.name, ''), t.code FROM {Registration.__tablename__} r "
+                f"JOIN {Contact.__tablename__} c ON c.id = r.contact_id "
+                f"JOIN {BadgeType.__tablename__} t ON t.id = r.badge_type_id "
+                f"LEFT JOIN {Company.__tablename__} co ON co.id = c.company_id "
+                f"WHERE r.id IN ({self.marks(len(chunk))})", chunk)
+            for reg_id, edition_id, status, version, type_id, name, company, type_code in rows:
+                found[reg_id] = _Person(Badge(reg_id, edition_id, status, version, type_id), name, company,
+                                        type_code)
+        return found
+
+    def whereabouts(self, people: dict[int, int], now: datetime) -> dict[int, Where]:
+        """Where each person (registration id -> edition id) is, their rows locked until commit on PostgreSQL."""
+        ids = sorted(people)
+        if not ids:
+            return {}
+        if self.postgres:
+            # A row must exist to be locked; one made by a concurrent transaction makes this wait for it, then skip.
+            at = self.time(now)
+            self.many(f"INSERT INTO {PRESENCE.name} ({', '.join(_PRESENCE_COLUMNS)}) VALUES "
+                      f"({self.marks(len(_PRESENCE_COLUMNS))}) ON CONFLICT (registration_id) DO NOTHING",
+                      [(i, people[i], None, None, None, at) for i in ids])
+        found = {}
+        lock = " FOR UPDATE" if self.postgres else ""
+        for chunk in _chunks(ids):
+            rows = self.rows(f"SELECT registration_id, zone_id, entered_at, entry_scan_id FROM {PRESENCE.name} "
+                             f"WHERE registration_id IN ({self.marks(len(chunk))}) ORDER BY registration_id{lock}",
+                             chunk)
+            found.update({reg: Where(zone, self._from_db(entered), entry) for reg, zone, entered, entry in rows})
+        return found
+
+    def insert_scans(self, rows: list[dict]) -> None:
+        self.many(f"INSERT INTO {SCAN.name} ({', '.join(_SCAN_COLUMNS)}) VALUES ({self.marks(len(_SCAN_COLUMNS))})",
+                  [tuple(row[c] for c in _SCAN_COLUMNS) for row in rows])
+
+    def save_presence(self, rows: list[tuple]) -> None:
+        self.many(f"INSERT INTO {PRESENCE.name} ({', '.join(_PRESENCE_COLUMNS)}) VALUES "
+                  f"({self.marks(len(_PRESENCE_COLUMNS))}) ON CONFLICT (registration_id) DO UPDATE SET "
+                  + ", ".join(f"{c} = excluded.{c}" for c in _PRESENCE_COLUMNS[2:]), rows)
+
+    def close_entries(self, left: list[tuple]) -> None:
+        """(left_at, scan pk) pairs."""
+        self.many(f"UPDATE {SCAN.name} SET left_at = {self._mark} WHERE id = {self._mark}", left)
 
 
 @dataclass(frozen=True)
@@ -197,11 +303,26 @@ class _Pending:
     index: int
 
 
-def record_scans(session: Session, *, scans: list[ScanRequest], verifier: Verifier, now: datetime) -> list[dict]:
-    """Judge and record scans in order; a scan seen before (same device and scan_id) gets its first answer."""
-    recorded = _recorded(session, scans)
-    refs = [_verified(verifier, s.code) for s in scans]
-    people = _people(session, {r.registration_id for r in refs if r} | {v[2] for v in recorded.values() if v[2]})
+def _flushed(session: Session) -> Connection:
+    session.flush()
+    return session.connection()
+
+
+def record_scans(session: Session | Connection, *, scans: list[ScanRequest], verifier: Verifier, now: datetime,
+                 last_seen: dict[int, datetime] | None = None) -> list[dict]:
+    """Judge and record scans in order; a scan seen before (same device and scan_id) gets its first answer.
+
+    Runs in the transaction of `session` (an ORM Session, or a Core Connection as the group-commit writer passes).
+
+    `last_seen` (device id -> when this process last wrote its last_seen_at) lets a long-running writer skip
+    rewriting a device's last_seen_at more often than LAST_SEEN_EVERY; without it the database decides.
+    """
+    connection = session if isinstance(session, Connection) else _flushed(session)
+    db = _Db(connection)
+    keys = {(s.gate.device_id, s.scan_id) for s in scans}
+    recorded = {(d, s): (v, r, reg) for d, s, v, r, reg in db.by_key("verdict, reason, registration_id", keys)}
+    refs = verify_codes(verifier, [s.code for s in scans])
+    people = db.people({r.registration_id for r in refs if r} | {v[2] for v in recorded.values() if v[2]})
     first: dict[tuple[int, str], int] = {}
     static: list[Verdict | None] = []
     for i, (scan, ref) in enumerate(zip(scans, refs, strict=True)):
@@ -215,18 +336,20 @@ def record_scans(session: Session, *, scans: list[ScanRequest], verifier: Verifi
                                   else 0, direction=scan.direction, at=scan.scanned_at or now))
     judged = {i for i in first.values() if static[i] is None}
     moving = {refs[i].registration_id: people[refs[i].registration_id].badge.edition_id for i in judged}
-    where = _whereabouts(session, moving, now)
+    where = db.whereabouts(moving, now)
     rows, results, left, moved = [], [None] * len(scans), [], {}
+    received = db.time(now)
     for i in sorted(first.values()):
         scan, ref = scans[i], refs[i]
         at = scan.scanned_at or now
-        verdict = static[i] or _judge_move(scan, ref.registration_id, at, where, left, rows, len(rows))
+        verdict = static[i] or _judge_move(db, scan, ref.registration_id, at, where, left, rows, len(rows))
         if verdict.move is not None:
             moved[ref.registration_id] = moving[ref.registration_id]
         person = people.get(ref.registration_id) if ref else None
-        rows.append(_row(scan, ref if person else None, verdict, at, now))
+        rows.append(_row(scan, ref if person else None, verdict, db.time(at), received))
         results[i] = _answer(scan.scan_id, verdict.verdict, verdict.reason, person)
-    _write(session, rows, where, moved, left, now, {s.gate.device_id for s in scans})
+    _write(db, rows, where, moved, left, now)
+    _touch_devices(connection, {s.gate.device_id for s in scans}, now, last_seen)
     for i, scan in enumerate(scans):
         if results[i] is None:
             key = (scan.gate.device_id, scan.scan_id)
@@ -238,7 +361,7 @@ def record_scans(session: Session, *, scans: list[ScanRequest], verifier: Verifi
     return results
 
 
-def _judge_move(scan: ScanRequest, registration_id: int, at: datetime, where: dict[int, Where], left: list,
+def _judge_move(db: _Db, scan: ScanRequest, registration_id: int, at: datetime, where: dict[int, Where], left: list,
                 rows: list[dict], index: int) -> Verdict:
     """Judge by where the person is and move them: the previous entry (zone) ends when they leave or move on."""
     rules = scan.gate.rules
@@ -248,9 +371,9 @@ def _judge_move(scan: ScanRequest, registration_id: int, at: datetime, where: di
         return verdict
     if now_at is not None and now_at.zone_id is not None and now_at.entry is not None:
         if isinstance(now_at.entry, _Pending):
-            rows[now_at.entry.index]["left_at"] = at
+            rows[now_at.entry.index]["left_at"] = db.time(at)
         else:
-            left.append({"scan_pk": now_at.entry, "left_at": at})
+            left.append((db.time(at), now_at.entry))
     if verdict.move == "enter":
         where[registration_id] = Where(rules.zone_id, at, _Pending(index))
     else:
@@ -258,7 +381,8 @@ def _judge_move(scan: ScanRequest, registration_id: int, at: datetime, where: di
     return verdict
 
 
-def _row(scan: ScanRequest, ref: BadgeRef | None, verdict: Verdict, at: datetime, now: datetime) -> dict:
+def _row(scan: ScanRequest, ref: BadgeRef | None, verdict: Verdict, at: object, now: object) -> dict:
+    """A scan row: `at` and `now` already as the database stores them."""
     return {"scan_id": scan.scan_id, "device_id": scan.gate.device_id, "gate_id": scan.gate.gate_id,
             "zone_id": scan.gate.zone_id, "registration_id": ref.registration_id if ref else None,
             "badge_version": ref.badge_version if ref else None, "direction": scan.direction, "scanned_at": at,
@@ -271,37 +395,41 @@ def _answer(scan_id: str, verdict: str, reason: str | None, person: _Person | No
     return {"scan_id": scan_id, "verdict": verdict, "reason": reason, "person": person.public() if person else None}
 
 
-def _write(session: Session, rows: list[dict], where: dict[int, Where], moved: dict[int, int], left: list[dict],
-           now: datetime, devices: set[int]) -> None:
+def _write(db: _Db, rows: list[dict], where: dict[int, Where], moved: dict[int, int], left: list[tuple],
+           now: datetime) -> None:
     """Insert the scans, then point presence at the new entries and close the entries people left."""
-    ids = []
     if rows:
-        ids = [pk for (pk,) in session.execute(insert(SCAN).returning(SCAN.c.id, sort_by_parameter_order=True),
-                                               rows)]
+        db.insert_scans(rows)
     if moved:
-        _save_presence(session, [_presence_row(reg, edition_id, where[reg], ids, now)
-                                 for reg, edition_id in sorted(moved.items())])
+        entries = [where[reg].entry for reg in moved if isinstance(where[reg].entry, _Pending)]
+        keys = {(rows[e.index]["device_id"], rows[e.index]["scan_id"]) for e in entries}
+        ids = {(d, s): pk for d, s, pk in db.by_key("id", keys)} if keys else {}
+        updated = db.time(now)
+        db.save_presence([_presence_row(db, reg, edition_id, where[reg], rows, ids, updated)
+                          for reg, edition_id in sorted(moved.items())])
     if left:
-        session.execute(update(SCAN).where(SCAN.c.id == bindparam("scan_pk")).values(left_at=bindparam("left_at")),
-                        left)
-    session.execute(update(GateDevice).where(GateDevice.id.in_(sorted(devices)),
-                                             or_(GateDevice.last_seen_at.is_(None),
-                                                 GateDevice.last_seen_at < now - LAST_SEEN_EVERY))
-                    .values(last_seen_at=now))
+        db.close_entries(left)
 
 
-def _presence_row(registration_id: int, edition_id: int, where: Where, ids: list[int], now: datetime) -> dict:
-    entry = ids[where.entry.index] if isinstance(where.entry, _Pending) else where.entry
-    return {"registration_id": registration_id, "edition_id": edition_id, "zone_id": where.zone_id,
-            "entered_at": where.entered_at, "entry_scan_id": entry, "updated_at": now}
+def _touch_devices(connection: Connection, devices: set[int], now: datetime,
+                   last_seen: dict[int, datetime] | None) -> None:
+    """Set the devices' last_seen_at, at most every LAST_SEEN_EVERY."""
+    if last_seen is not None:
+        devices = {d for d in devices if d not in last_seen or not timedelta(0) <= now - last_seen[d] < LAST_SEEN_EVERY}
+        last_seen.update((d, now) for d in devices)
+    if devices:
+        connection.execute(update(DEVICE).where(DEVICE.c.id.in_(sorted(devices)),
+                                                or_(DEVICE.c.last_seen_at.is_(None),
+                                                    DEVICE.c.last_seen_at < now - LAST_SEEN_EVERY))
+                           .values(last_seen_at=now))
 
 
-def _save_presence(session: Session, rows: list[dict]) -> None:
-    stmt = _upsert(session)
-    stmt = stmt.on_conflict_do_update(index_elements=["registration_id"], set_={
-        "zone_id": stmt.excluded.zone_id, "entered_at": stmt.excluded.entered_at,
-        "entry_scan_id": stmt.excluded.entry_scan_id, "updated_at": stmt.excluded.updated_at})
-    session.execute(stmt, rows)
+def _presence_row(db: _Db, registration_id: int, edition_id: int, where: Where, rows: list[dict],
+                  ids: dict[tuple[int, str], int], updated: object) -> tuple:
+    entry = where.entry
+    if isinstance(entry, _Pending):
+        entry = ids[(rows[entry.index]["device_id"], rows[entry.index]["scan_id"])]
+    return (registration_id, edition_id, where.zone_id, db.time(where.entered_at), entry, updated)
 
 
 def snapshot(session: Session, *, gate: GateContext, verifier: Verifier, cursor: int = 0,

@@ -61,6 +61,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     modules = _modules()
     routes = [route for module in modules for route in module.routes]
+    # the scanner and lead APIs take thousands of requests a second: their routes are matched first (a stable sort)
+    routes.sort(key=lambda route: not getattr(route, "path", "").startswith("/api/"))
     routes.append(Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"))
     app = Starlette(
         routes=routes,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +19,11 @@ from .models import STAFF_ROLES, ApiToken, ExhibitorUser, Gate, GateDevice, Logi
 from .security import MIN_PASSWORD_LENGTH, hash_password, new_token, token_hash, verify_password
 
 THROTTLE_WINDOW = timedelta(minutes=15)
+# How long a process may answer a device or exhibitor-user bearer token from memory: a revoked token (or a disabled
+# exhibitor user) stops working within this on every process (docs/gates.md). Staff tokens are always read.
+TOKEN_TTL_S = 5.0
+TOKEN_CACHE_SIZE = 10_000
+CACHED_KINDS = ("device", "exhibitor_user")
 
 
 @dataclass(frozen=True)
@@ -165,3 +173,46 @@ def principal_for_token(session: Session, token: str) -> Principal | None:
     if api_token.staff_user_id is not None:
         return load_principal(session, kind="staff", user_id=api_token.staff_user_id)
     return load_principal(session, kind="exhibitor_user", user_id=api_token.exhibitor_user_id)
+
+
+class TokenCache:
+    """Bearer token -> principal for `ttl` seconds, so a gate scan or booth scan reads nothing before it is judged.
+
+    Keyed by the token's hash (the plain token is never kept), bounded to `size` entries (least recently used goes
+    first), and only for device and exhibitor-user tokens. Unknown tokens are not remembered, so a made-up token
+    always costs a database read and never pushes a good one out. `clock` is injectable for tests.
+    """
+
+    def __init__(self, *, ttl: float = TOKEN_TTL_S, size: int = TOKEN_CACHE_SIZE,
+                 clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.size = size
+        self.clock = clock
+        self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    def get(self, token: str) -> Principal | None:
+        """The cached principal of a token, or None when it is not cached or its time is up."""
+        digest = token_hash(token)
+        found = self._entries.get(digest)
+        if found is None:
+            return None
+        if found[0] <= self.clock():
+            self._entries.pop(digest, None)
+            return None
+        self._entries.move_to_end(digest)
+        return found[1]
+
+    def put(self, token: str, who: Principal | None) -> None:
+        if who is None or who.kind not in CACHED_KINDS:
+            return
+        digest = token_hash(token)
+        self._entries[digest] = (self.clock() + self.ttl, who)
+        self._entries.move_to_end(digest)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -31,7 +31,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("serve", help="run the web app and the APIs")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=1, help="server processes (2 on a 2-core machine)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes: one per core for gate and booth scanning (docs/gates.md)")
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     parser.add_argument("--no-upgrade", action="store_true", help="do not upgrade the schema on start")

@@ -47,13 +47,26 @@ async def principal(request: Request) -> auth.Principal | None:
     found = None
     token = _bearer(request)
     if token is not None:
-        found = await read_service(request, auth.principal_for_token, token=token)
+        cache = token_cache(request)
+        found = cache.get(token)
+        if found is None:
+            found = await read_service(request, auth.principal_for_token, token=token)
+            cache.put(token, found)
         request.state.via_token = True
     elif request.session.get(SESSION_USER):
         found = await read_service(request, auth.load_principal, kind=request.session.get(SESSION_KIND, "staff"),
                                    user_id=request.session[SESSION_USER])
     request.state.principal = found
     return found
+
+
+def token_cache(request: Request) -> auth.TokenCache:
+    """The app's bearer token cache (one per process; see auth.TokenCache)."""
+    state = request.app.state
+    cache = getattr(state, "token_cache", None)
+    if cache is None:
+        cache = state.token_cache = auth.TokenCache()
+    return cache
 
 
 def start_session(request: Request, who: auth.Principal) -> None:

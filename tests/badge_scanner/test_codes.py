@@ -185,3 +185,26 @@ def test_processes_racing_on_first_use_end_with_one_key(tmp_path):
     load_signer.cache_clear()
     assert keys == {load_signer(tmp_path / "data").verifier.public_key_raw()}
     load_signer.cache_clear()
+
+
+def test_check_remembers_codes_that_verify_and_never_forged_ones(signer):
+    verifier = Verifier(signer.verifier._key)
+    code = signer.sign(42, 3)
+    assert verifier.check(code) == BadgeRef(42, 3) and verifier.knows(code)
+    forged = code[:-3] + ("AAA" if not code.endswith("AAA") else "BAA")
+    assert verifier.check(forged) is None and not verifier.knows(forged)
+    assert verifier.check(code.lower()) == BadgeRef(42, 3)
+
+
+def test_the_remembered_codes_are_bounded(signer, monkeypatch):
+    monkeypatch.setattr(codes, "KNOWN_CODES", 10)
+    verifier = Verifier(signer.verifier._key)
+    for n in range(1, 30):
+        verifier.check(signer.sign(n, 1))
+    assert len(verifier._known) <= 10 and verifier.knows(signer.sign(29, 1))
+
+
+def test_verify_many_answers_as_verify_does(signer):
+    good = signer.sign(7, 2)
+    assert codes.verify_many(signer.verifier.public_key_raw(), [good, "Z" * CODE_LENGTH, "short"]) == [
+        (7, 2), None, None]

@@ -6,11 +6,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from badge_scanner import badges
+from badge_scanner import leads as leads_module
 from badge_scanner.codes import Signer
-from badge_scanner.leads import LeadScanRequest, scan_lead, update_lead
+from badge_scanner.leads import LeadScanRequest, scan_lead, scan_leads, update_lead
 from exhibit_crm import audit
 from exhibit_crm.errors import InvalidInput, NotFound
 from exhibit_crm.models import Contact, Lead, LeadQuestion, LeadScan
@@ -163,3 +165,65 @@ def test_two_phones_scanning_the_same_visitor_at_once_make_one_lead(engine, boot
     with Session(engine) as check:
         assert len(check.scalars(select(Lead)).all()) == 1
         assert len(check.scalars(select(LeadScan)).all()) == 2
+
+
+def _group(booth, signer):
+    def code(registration):
+        return signer.sign(registration.id, registration.badge_version)
+    me, other = booth["exhibitor_id"], booth["other_id"]
+    return [
+        (me, booth["user_id"], LeadScanRequest(code=code(booth["shared"]), scan_id="g1", rating="hot",
+                                               answers={booth["budget"]: True})),
+        (me, booth["user_id"], LeadScanRequest(code=code(booth["private"]), scan_id="g2", notes="要报价")),
+        (me, booth["user_id"], LeadScanRequest(code=code(booth["shared"]), scan_id="g3", rating="cold",
+                                               answers={booth["volume"]: "> 5 containers"})),
+        (me, booth["user_id"], LeadScanRequest(code=code(booth["shared"]), scan_id="g1", rating="warm")),
+        (me, booth["user_id"], LeadScanRequest(code=code(booth["shared"]), scan_id="g4", rating="lukewarm")),
+        (me, booth["user_id"], LeadScanRequest(code=code(booth["shared"]), scan_id="g5",
+                                               answers={booth["foreign"]: True})),
+        (me, booth["user_id"], LeadScanRequest(code="Z" * 116, scan_id="g6")),
+        (other, None, LeadScanRequest(code=code(booth["shared"]), scan_id="g1")),
+    ]
+
+
+def _comparable(results):
+    def plain(result):
+        if isinstance(result, InvalidInput):
+            return ("refused", result.field)
+        lead = result["lead"] and {k: v for k, v in result["lead"].items() if k != "id"}
+        return {**result, "lead": lead}
+    return [plain(result) for result in results]
+
+
+def test_a_group_of_scans_is_answered_and_recorded_as_one_by_one(session, booth, signer):
+    items = _group(booth, signer)
+    grouped = scan_leads(session, items=items, verifier=signer.verifier, now=NOW)
+    recorded = session.exec(select(LeadScan.exhibitor_id, LeadScan.scan_id, LeadScan.verdict, LeadScan.reason)
+                            .order_by(LeadScan.exhibitor_id, LeadScan.scan_id)).all()
+    leads = session.exec(select(Lead.exhibitor_id, Lead.rating, Lead.notes, Lead.answers).order_by(Lead.id)).all()
+    assert [g["lead"]["id"] for g in grouped[:4]] == [grouped[0]["lead"]["id"], grouped[1]["lead"]["id"],
+                                                       grouped[0]["lead"]["id"], grouped[0]["lead"]["id"]]
+    session.rollback()
+    one_by_one = []
+    for exhibitor_id, user_id, request in items:
+        try:
+            one_by_one.append(scan_lead(session, exhibitor_id=exhibitor_id, user_id=user_id, request=request,
+                                        verifier=signer.verifier, now=NOW))
+        except InvalidInput as refused:
+            one_by_one.append(refused)
+    assert _comparable(grouped) == _comparable(one_by_one)
+    assert grouped[3]["lead"]["rating"] == "cold" and grouped[1]["visitor"]["shared"] is False
+    assert session.exec(select(LeadScan.exhibitor_id, LeadScan.scan_id, LeadScan.verdict, LeadScan.reason)
+                        .order_by(LeadScan.exhibitor_id, LeadScan.scan_id)).all() == recorded
+    assert session.exec(select(Lead.exhibitor_id, Lead.rating, Lead.notes, Lead.answers)
+                        .order_by(Lead.id)).all() == leads
+
+
+def test_a_group_that_meets_a_concurrent_insert_is_judged_scan_by_scan(session, booth, signer, monkeypatch):
+    def conflict(self):
+        raise IntegrityError("INSERT INTO lead …", {}, Exception("duplicate key"))
+    monkeypatch.setattr(leads_module._GroupScan, "run", conflict)
+    results = scan_leads(session, items=_group(booth, signer), verifier=signer.verifier, now=NOW)
+    assert [r["verdict"] if isinstance(r, dict) else "refused" for r in results] == [
+        "accepted", "accepted", "accepted", "accepted", "refused", "refused", "rejected", "accepted"]
+    assert results[3]["lead"]["rating"] == "cold"

@@ -94,6 +94,24 @@ def test_a_revoked_device_token_is_refused(client, show, session):
     assert response.status_code == 401
 
 
+def test_a_device_revoked_while_in_use_is_refused_once_the_token_cache_time_is_up(app, client, show, session):
+    clock = {"now": 50.0}
+    app.state.token_cache = auth.TokenCache(ttl=5.0, clock=lambda: clock["now"])
+    assert client.post("/api/v1/scans", json=scan_body(show["code"]), headers=bearer(show["token"])).status_code == 200
+    device = session.get(GateDevice, show["device"].id)
+    device.revoked_at = utcnow()
+    session.add(device)
+    session.commit()
+    # within the cache's time the process still knows the token (docs/gates.md: revocation takes up to 5 s) …
+    clock["now"] += 4.0
+    assert client.post("/api/v1/scans", json=scan_body(show["code"], "s2"),
+                       headers=bearer(show["token"])).status_code == 200
+    # … and after it the token is read again and refused
+    clock["now"] += 1.0
+    response = client.post("/api/v1/scans", json=scan_body(show["code"], "s3"), headers=bearer(show["token"]))
+    assert response.status_code == 401 and "王伟" not in response.text
+
+
 def test_staff_and_exhibitor_tokens_may_not_scan(client, show, session):
     factories.staff_user(session)
     staff, _ = auth.create_api_token(session, username="alice")

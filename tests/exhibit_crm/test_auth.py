@@ -69,3 +69,39 @@ def test_api_and_device_tokens_are_stored_hashed_and_resolve(session):
     device_token, device = auth.create_device(session, gate_id=gate.id, name="turnstile 1")
     assert auth.principal_for_token(session, device_token).gate_id == gate.id
     assert auth.principal_for_token(session, device_token + "x") is None
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_cached_token_stops_working_once_its_time_is_up(session):
+    clock = FakeClock()
+    cache = auth.TokenCache(ttl=5.0, clock=clock)
+    device = auth.Principal("device", 7, "Hall 1 scanner", gate_id=3)
+    cache.put("ecd_secret", device)
+    clock.now += 4.9
+    assert cache.get("ecd_secret") == device
+    clock.now += 0.1
+    assert cache.get("ecd_secret") is None and len(cache) == 0
+
+
+def test_the_token_cache_keeps_hashes_only_and_a_bounded_number(session):
+    cache = auth.TokenCache(ttl=5.0, size=3, clock=FakeClock())
+    for n in range(5):
+        cache.put(f"ece_token{n}", auth.Principal("exhibitor_user", n, f"user{n}@example.cn", exhibitor_id=1))
+    assert len(cache) == 3
+    assert cache.get("ece_token0") is None and cache.get("ece_token1") is None
+    assert cache.get("ece_token4").id == 4
+    assert not any("ece_token" in key for key in cache._entries)
+
+
+def test_staff_tokens_and_unknown_tokens_are_not_cached(session):
+    cache = auth.TokenCache(clock=FakeClock())
+    cache.put("ecs_staff", auth.Principal("staff", 1, "alice", role="admin"))
+    cache.put("ecd_unknown", None)
+    assert len(cache) == 0
