@@ -8,11 +8,13 @@ of its edition that would pass the gates' checks of the badge itself: genuine, a
 
 from __future__ import annotations
 
+from collections import namedtuple
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from exhibit_crm.errors import InvalidInput, NotFound
@@ -27,7 +29,7 @@ from exhibit_crm.models import (
     Registration,
 )
 from exhibit_crm.models.exhibitors import LEAD_RATINGS
-from exhibit_crm.sharing import visitor_card
+from exhibit_crm.sharing import SHARED_FIELDS, visitor_card
 
 from .codes import Verifier
 
@@ -80,6 +82,11 @@ def check_answers(session: Session, *, exhibitor_id: int, answers: dict, prefix:
         return {}
     questions = {str(q.id): q for q in session.scalars(select(LeadQuestion)
                                                         .where(LeadQuestion.exhibitor_id == exhibitor_id))}
+    return _checked(questions, answers, prefix)
+
+
+def _checked(questions: dict, answers: dict, prefix: str = "answers") -> dict:
+    """check_answers against questions (id as text -> anything with LeadQuestion's kind and options)."""
     checked = {}
     for key, value in answers.items():
         where = f"{prefix}.{key}"
@@ -192,9 +199,10 @@ def scan_leads(session: Session, *, items: list[tuple[int, int | None, LeadScanR
     """Several booth scans (exhibitor id, user id, request) in one transaction, answered as scan_lead answers each in
     turn: a scan that is refused for its input comes back as its InvalidInput and the others are recorded.
 
-    The group's reads are made once for all its scans and its writes flushed together (scan_lead costs several
-    milliseconds a scan in statements). A concurrent process recording the same lead or scan_id first makes that
-    flush fail: then the group is judged again scan by scan, each in its own savepoint, as scan_lead does.
+    The group's reads are made once for all its scans and its writes sent together as plain statements (scan_lead
+    costs several milliseconds a scan in ORM statements). A concurrent process recording the same lead or scan_id
+    first makes an insert fail: then the group is judged again scan by scan, each in its own savepoint, as scan_lead
+    does.
     """
     if not items:
         return []
@@ -214,55 +222,177 @@ def scan_leads(session: Session, *, items: list[tuple[int, int | None, LeadScanR
     return results
 
 
-@dataclass(frozen=True)
-class _NewScan:
-    """A booth scan recorded by this group, as a repeat of its scan_id sees it."""
+LEAD, LEAD_SCAN = Lead.__table__, LeadScan.__table__
+# bound parameters per IN list: under every backend's limit
+CHUNK = 1000
+_LEAD_COLUMNS = ("exhibitor_id", "registration_id", "scanned_by_id", "rating", "notes", "answers", "created_at",
+                 "updated_at")
+_SCAN_COLUMNS = ("exhibitor_id", "lead_id", "exhibitor_user_id", "scan_id", "verdict", "reason", "device_time",
+                 "received_at")
 
+
+def _chunks(values: list) -> Iterable[list]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def _same(value: object) -> object:
+    return value
+
+
+def _processor(found: Callable | None) -> Callable:
+    return found or _same
+
+
+class _Db:
+    """The statements a group of booth scans needs, sent through the session connection's own DB-API cursor inside
+    the session's transaction (as gate scans are: built SQL costs several times what SQLite needs to run it).
+    Times and JSON are converted by the column types' own processors, so the rows are those the ORM writes and reads;
+    a driver's error comes out as SQLAlchemy's (an IntegrityError stays an IntegrityError)."""
+
+    def __init__(self, connection: Connection):
+        dialect = self.dialect = connection.dialect
+        self.cursor = connection.connection.cursor()
+        self.mark = "%s" if dialect.name == "postgresql" else "?"
+        when, answers = LEAD.c.updated_at.type.dialect_impl(dialect), LEAD.c.answers.type.dialect_impl(dialect)
+        self.time_in = _processor(when.bind_processor(dialect))
+        self.time_out = _processor(when.result_processor(dialect, None))
+        self.json_in = _processor(answers.bind_processor(dialect))
+        self.json_out = _processor(answers.result_processor(dialect, None))
+
+    def marks(self, count: int) -> str:
+        return ", ".join([self.mark] * count)
+
+    def rows(self, sql: str, params: list) -> list[tuple]:
+        try:
+            self.cursor.execute(sql, params)
+            return self.cursor.fetchall()
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, params, exc, self.dialect.loaded_dbapi.Error) from exc
+
+    def many(self, sql: str, params: list[tuple]) -> None:
+        try:
+            self.cursor.executemany(sql, params)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, params, exc, self.dialect.loaded_dbapi.Error) from exc
+
+    def pairs(self, table: str, columns: str, left: str, right: str, keys: set[tuple]) -> list[tuple]:
+        """Rows of `table` whose (left, right) is one of `keys`: left, right, then `columns`."""
+        found = []
+        for chunk in _chunks(sorted(keys)):
+            # two plain IN lists on the pair's unique index; the few rows of other pairs they find are dropped here
+            lefts, rights = sorted({a for a, _b in chunk}), sorted({b for _a, b in chunk})
+            rows = self.rows(f"SELECT {left}, {right}, {columns} FROM {table} WHERE {left} IN "
+                             f"({self.marks(len(lefts))}) AND {right} IN ({self.marks(len(rights))})", lefts + rights)
+            found += [row for row in rows if (row[0], row[1]) in keys]
+        return found
+
+    def by_id(self, table: str, columns: str, ids: set[int]) -> list[tuple]:
+        found = []
+        for chunk in _chunks(sorted(ids)):
+            found += self.rows(f"SELECT {columns} FROM {table} WHERE id IN ({self.marks(len(chunk))})", chunk)
+        return found
+
+    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        if rows:
+            self.many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})", rows)
+
+
+@dataclass
+class _LeadRow:
+    """A lead as the group reads and changes it (what _apply and the answer need); id None until inserted."""
+
+    id: int | None
     exhibitor_id: int
+    registration_id: int
+    scanned_by_id: int | None
+    rating: str | None
+    notes: str
+    answers: dict
+    created_at: datetime
+    updated_at: datetime
+    changed: bool = False
+
+
+_LEAD_READ = "id, exhibitor_id, registration_id, scanned_by_id, rating, notes, answers, created_at, updated_at"
+_PERSON_READ = ("r.id, r.edition_id, r.status, r.badge_version, t.code, COALESCE(co.name, ''), c.full_name, "
+                "c.consent_share, " + ", ".join(f"c.{name}" for name in SHARED_FIELDS))
+
+
+@dataclass(frozen=True)
+class _Question:
+    kind: str
+    options: list
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A booth scan already recorded (or recorded by this group), as a repeat of its scan_id sees it."""
+
     scan_id: str
     verdict: str
     reason: str | None
-    lead_id: None = None
+    lead_id: int | None = None
 
 
 class _GroupScan:
-    """scan_lead for a group of scans: the same rules in the same order, with set-based reads and one flush."""
+    """scan_lead for a group of scans: the same rules in the same order, with set-based reads and one write of each
+    kind (plain statements on the session's connection)."""
 
     def __init__(self, session: Session, items: list, verifier: Verifier, now: datetime):
+        session.flush()
         self.session, self.items, self.now = session, items, now
-        exhibitor_ids = sorted({exhibitor_id for exhibitor_id, _u, _r in items})
-        self.exhibitors = {e.id: e for e in session.scalars(select(Exhibitor).where(Exhibitor.id.in_(exhibitor_ids)))}
-        scan_ids = sorted({request.scan_id for _e, _u, request in items})
-        self.seen = {(s.exhibitor_id, s.scan_id): s for s in session.scalars(
-            select(LeadScan).where(LeadScan.exhibitor_id.in_(exhibitor_ids), LeadScan.scan_id.in_(scan_ids)))}
+        db = self.db = _Db(session.connection())
+        self.exhibitors = dict(db.by_id("exhibitor", "id, edition_id", {e for e, _u, _r in items}))
+        self.seen: dict[tuple[int, str], _Seen] = {
+            (e, s): _Seen(s, verdict, reason, lead_id) for e, s, verdict, reason, lead_id in db.pairs(
+                LEAD_SCAN.name, "verdict, reason, lead_id", "exhibitor_id", "scan_id",
+                {(e, request.scan_id) for e, _u, request in items})}
         self.refs = [verifier.check(request.code) for _e, _u, request in items]
-        registration_ids = sorted({ref.registration_id for ref in self.refs if ref})
-        self.registrations = {r[0]: r for r in session.execute(
-            select(Registration.id, Registration.edition_id, Registration.status, Registration.badge_version)
-            .where(Registration.id.in_(registration_ids)))}
-        lead_ids = sorted({s.lead_id for s in self.seen.values() if s.lead_id})
-        found = session.scalars(select(Lead).where(
-            (Lead.exhibitor_id.in_(exhibitor_ids) & Lead.registration_id.in_(registration_ids))
-            | Lead.id.in_(lead_ids)))
-        self.leads = {(lead.exhibitor_id, lead.registration_id): lead for lead in found}
+        registration_ids = {ref.registration_id for ref in self.refs if ref}
+        self.leads: dict[tuple[int, int], _LeadRow] = {}
+        self._read_leads(db.pairs(LEAD.name, _LEAD_READ, "exhibitor_id", "registration_id",
+                                  {(e, ref.registration_id) for (e, _u, _r), ref in zip(items, self.refs, strict=True)
+                                   if ref}))
+        lead_ids = {s.lead_id for s in self.seen.values() if s.lead_id}
         self.lead_by_id = {lead.id: lead for lead in self.leads.values()}
-        self.recorded_here: dict[tuple[int, str], Lead | None] = {}  # scans of this group -> their lead
+        self._read_leads([(row[1], row[2], *row) for row in db.by_id(LEAD.name, _LEAD_READ,
+                                                                        lead_ids - set(self.lead_by_id))])
+        self.lead_by_id = {lead.id: lead for lead in self.leads.values()}
+        self.people = {row[0]: row for row in self._people(
+            registration_ids | {lead.registration_id for lead in self.lead_by_id.values()})}
+        self.questions: dict[int, dict[str, _Question]] = {}
+        self.recorded_here: dict[tuple[int, str], _LeadRow | None] = {}  # scans of this group -> their lead
+
+    def _read_leads(self, rows: list[tuple]) -> None:
+        time_out, json_out = self.db.time_out, self.db.json_out
+        for _e, _r, lead_id, exhibitor_id, registration_id, user_id, rating, notes, answers, created, updated in rows:
+            self.leads[(exhibitor_id, registration_id)] = _LeadRow(
+                lead_id, exhibitor_id, registration_id, user_id, rating, notes, json_out(answers), time_out(created),
+                time_out(updated))
+
+    def _people(self, ids: set[int]) -> list[tuple]:
+        found = []
+        for chunk in _chunks(sorted(ids)):
+            found += self.db.rows(
+                f"SELECT {_PERSON_READ} FROM {Registration.__tablename__} r "
+                f"JOIN {Contact.__tablename__} c ON c.id = r.contact_id "
+                f"LEFT JOIN {BadgeType.__tablename__} t ON t.id = r.badge_type_id "
+                f"LEFT JOIN {Company.__tablename__} co ON co.id = c.company_id "
+                f"WHERE r.id IN ({self.db.marks(len(chunk))})", chunk)
+        return found
 
     def run(self) -> list[dict | InvalidInput]:
         # (answer without lead id and visitor, lead, registration id to show) per item, or its InvalidInput
         pending: list = []
-        scans: list[tuple[LeadScan, Lead | None]] = []
+        scans: list[tuple[list, _LeadRow | None]] = []
         for (exhibitor_id, user_id, request), ref in zip(self.items, self.refs, strict=True):
             try:
                 pending.append(self._one(exhibitor_id, user_id, request, ref, scans))
             except InvalidInput as refused:
                 pending.append(refused)
-        self.session.flush()  # the new leads get their ids
-        for row, lead in scans:
-            row["lead_id"] = lead.id if lead else None
-        if scans:
-            self.session.execute(insert(LeadScan.__table__), [row for row, _lead in scans])
-        cards = self._cards({reg for item in pending if not isinstance(item, InvalidInput) for reg in [item[2]] if reg})
+        self._write(scans)
+        cards: dict[int, dict | None] = {}
         results: list[dict | InvalidInput] = []
         for item in pending:
             if isinstance(item, InvalidInput):
@@ -271,52 +401,86 @@ class _GroupScan:
             answer, lead, registration_id = item
             if answer["lead"] is not None:
                 answer["lead"]["id"] = lead.id
-            answer["visitor"] = cards.get(registration_id) if registration_id is not None else None
+            if registration_id is not None:
+                if registration_id not in cards:
+                    cards[registration_id] = self._card(registration_id)
+                answer["visitor"] = cards[registration_id]
             results.append(answer)
         return results
 
+    def _write(self, scans: list[tuple[list, _LeadRow | None]]) -> None:
+        """Insert the new leads, then learn their ids, update the leads scanned again, insert the scans."""
+        db = self.db
+        new = [lead for lead in self.leads.values() if lead.id is None]
+        changed = [lead for lead in self.leads.values() if lead.changed and lead.id is not None]
+        db.insert(LEAD.name, _LEAD_COLUMNS, [
+            (lead.exhibitor_id, lead.registration_id, lead.scanned_by_id, lead.rating, lead.notes,
+             db.json_in(lead.answers), db.time_in(lead.created_at), db.time_in(lead.updated_at)) for lead in new])
+        if new:
+            ids = {(e, r): lead_id for e, r, lead_id in db.pairs(LEAD.name, "id", "exhibitor_id", "registration_id",
+                                                                   {(lead.exhibitor_id, lead.registration_id)
+                                                                    for lead in new})}
+            for lead in new:
+                lead.id = ids[(lead.exhibitor_id, lead.registration_id)]
+        if changed:
+            db.many(f"UPDATE {LEAD.name} SET rating = {db.mark}, notes = {db.mark}, answers = {db.mark}, "
+                    f"updated_at = {db.mark} WHERE id = {db.mark}",
+                    [(lead.rating, lead.notes, db.json_in(lead.answers), db.time_in(lead.updated_at), lead.id)
+                     for lead in changed])
+        for row, lead in scans:
+            row[1] = lead.id if lead else None
+        db.insert(LEAD_SCAN.name, _SCAN_COLUMNS, [tuple(row) for row, _lead in scans])
+
     def _one(self, exhibitor_id: int, user_id: int | None, request: LeadScanRequest, ref, scans: list) -> tuple:
-        exhibitor = self.exhibitors.get(exhibitor_id)
-        if exhibitor is None:
+        edition_id = self.exhibitors.get(exhibitor_id)
+        if edition_id is None:
             raise NotFound("exhibitor", exhibitor_id)
         seen = self.seen.get((exhibitor_id, request.scan_id))
         if seen is not None:
-            lead = self._lead_of(seen)
+            lead = self._lead_of(exhibitor_id, seen)
             return (self._answer(seen, lead), lead, lead.registration_id if lead else None)
         _check(request)
-        answers = check_answers(self.session, exhibitor_id=exhibitor_id, answers=request.answers)
-        reason, registration_id = self._judge(exhibitor, ref)
+        answers = _checked(self._questions(exhibitor_id), request.answers) if request.answers else {}
+        reason, registration_id = self._judge(edition_id, ref)
         lead = None
         if reason is None:
             lead = self.leads.get((exhibitor_id, registration_id))
             if lead is None:
-                lead = Lead(exhibitor_id=exhibitor_id, registration_id=registration_id, scanned_by_id=user_id,
-                            created_at=self.now, updated_at=self.now)
-                self.session.add(lead)
+                lead = _LeadRow(None, exhibitor_id, registration_id, user_id, None, "", {}, self.now, self.now)
                 self.leads[(exhibitor_id, registration_id)] = lead
             _apply(lead, request, answers, self.now)
-        # the scan is inserted with the others after the leads have their ids (a row, not an ORM object)
-        scan = _NewScan(exhibitor_id, request.scan_id, REJECTED if reason else ACCEPTED, reason)
-        scans.append(({"exhibitor_id": exhibitor_id, "lead_id": None, "exhibitor_user_id": user_id,
-                       "scan_id": request.scan_id, "verdict": scan.verdict, "reason": reason,
-                       "device_time": request.scanned_at, "received_at": self.now}, lead))
+            lead.changed = True
+        # the scan is inserted with the others after the new leads have their ids
+        scan = _Seen(request.scan_id, REJECTED if reason else ACCEPTED, reason)
+        scans.append(([exhibitor_id, None, user_id, request.scan_id, scan.verdict, reason,
+                       self.db.time_in(request.scanned_at), self.db.time_in(self.now)], lead))
         self.seen[(exhibitor_id, request.scan_id)] = scan
         self.recorded_here[(exhibitor_id, request.scan_id)] = lead
         # a refused badge shows nothing of its holder
         return (self._answer(scan, lead), lead, registration_id if reason is None else None)
 
-    def _lead_of(self, scan: LeadScan | _NewScan) -> Lead | None:
-        key = (scan.exhibitor_id, scan.scan_id)
+    def _questions(self, exhibitor_id: int) -> dict[str, _Question]:
+        if exhibitor_id not in self.questions:
+            options_out = _processor(LeadQuestion.__table__.c.options.type.dialect_impl(self.db.dialect)
+                                     .result_processor(self.db.dialect, None))
+            rows = self.db.rows(f"SELECT id, kind, options FROM {LeadQuestion.__tablename__} "
+                                f"WHERE exhibitor_id = {self.db.mark}", [exhibitor_id])
+            self.questions[exhibitor_id] = {str(q_id): _Question(kind, options_out(options) or [])
+                                            for q_id, kind, options in rows}
+        return self.questions[exhibitor_id]
+
+    def _lead_of(self, exhibitor_id: int, scan: _Seen) -> _LeadRow | None:
+        key = (exhibitor_id, scan.scan_id)
         if key in self.recorded_here:
             return self.recorded_here[key]
         return self.lead_by_id.get(scan.lead_id) if scan.lead_id else None
 
-    def _judge(self, exhibitor: Exhibitor, ref) -> tuple[str | None, int | None]:
-        registration = self.registrations.get(ref.registration_id) if ref else None
-        if registration is None:
+    def _judge(self, edition_id: int, ref) -> tuple[str | None, int | None]:
+        person = self.people.get(ref.registration_id) if ref else None
+        if person is None:
             return "invalid_code", None
-        registration_id, edition_id, status, badge_version = registration
-        if edition_id != exhibitor.edition_id:
+        registration_id, person_edition, status, badge_version = person[:4]
+        if person_edition != edition_id:
             return "other_edition", None
         if status == "cancelled":
             return "revoked", registration_id
@@ -324,25 +488,25 @@ class _GroupScan:
             return "outdated_badge", registration_id
         return None, registration_id
 
-    def _answer(self, scan: LeadScan | _NewScan, lead: Lead | None) -> dict:
-        # the lead as it is now (a later scan of the group may change it); its id is known after the flush
+    @staticmethod
+    def _answer(scan: _Seen, lead: _LeadRow | None) -> dict:
+        # the lead as it is now (a later scan of the group may change it); a new lead's id is known after the insert
         lead_json = None if lead is None else {
             "id": None, "rating": lead.rating, "notes": lead.notes, "answers": dict(lead.answers or {}),
             "created_at": lead.created_at.isoformat(), "updated_at": lead.updated_at.isoformat()}
         return {"scan_id": scan.scan_id, "verdict": scan.verdict, "reason": scan.reason, "lead": lead_json,
                 "visitor": None}
 
-    def _cards(self, registration_ids: set[int]) -> dict[int, dict]:
-        if not registration_ids:
-            return {}
-        rows = self.session.execute(
-            select(Registration.id, Contact, Company.name, BadgeType.code)
-            .join(Contact, Registration.contact_id == Contact.id)
-            .join(BadgeType, BadgeType.id == Registration.badge_type_id)
-            .outerjoin(Company, Company.id == Contact.company_id)
-            .where(Registration.id.in_(sorted(registration_ids))))
-        return {reg_id: visitor_card(contact, company=company, badge_type=badge_type).__dict__
-                for reg_id, contact, company, badge_type in rows}
+    def _card(self, registration_id: int) -> dict | None:
+        person = self.people.get(registration_id)
+        if person is None or person[4] is None:  # the ORM path's inner join with the badge type finds nothing
+            return None
+        _id, _edition, _status, _version, badge_type, company, full_name, consent, *shared = person
+        contact = _Contact(full_name, consent, *shared)
+        return visitor_card(contact, company=company, badge_type=badge_type).__dict__
+
+
+_Contact = namedtuple("_Contact", ("full_name", "consent_share", *SHARED_FIELDS))
 
 
 def _replayed(session: Session, scan: LeadScan) -> dict:

@@ -227,3 +227,17 @@ def test_a_group_that_meets_a_concurrent_insert_is_judged_scan_by_scan(session, 
     assert [r["verdict"] if isinstance(r, dict) else "refused" for r in results] == [
         "accepted", "accepted", "accepted", "accepted", "refused", "refused", "rejected", "accepted"]
     assert results[3]["lead"]["rating"] == "cold"
+
+
+def test_a_lead_recorded_meanwhile_by_another_process_sends_the_group_scan_by_scan(session, booth, signer,
+                                                                                  monkeypatch):
+    # the lead exists in the database but the group did not see it, as when another process inserted it after the
+    # group read: the group's own insert meets the unique constraint, and nothing of the group stays
+    _scan(session, booth, signer, booth["shared"], "before", rating="warm")
+    monkeypatch.setattr(leads_module._GroupScan, "_read_leads", lambda self, rows: None)
+    results = scan_leads(session, items=_group(booth, signer), verifier=signer.verifier, now=NOW)
+    assert [r["verdict"] if isinstance(r, dict) else "refused" for r in results] == [
+        "accepted", "accepted", "accepted", "accepted", "refused", "refused", "rejected", "accepted"]
+    assert results[3]["lead"]["rating"] == "cold" and results[0]["lead"]["answers"] == {booth["budget"]: True}
+    assert len(session.exec(select(Lead).where(Lead.exhibitor_id == booth["exhibitor_id"])).all()) == 2
+    assert len(session.exec(select(LeadScan)).all()) == 6  # "before" and the five new scan_ids of the group
