@@ -12,6 +12,7 @@ from contextlib import nullcontext
 from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -228,9 +229,18 @@ def known_people(session: Session, people: list[ContactIn]) -> set[str]:
     phones = sorted({person.phone for person in people if person.phone})
     if not emails and not phones:
         return set()
-    rows = session.execute(select(Contact.email, Contact.phone).where(
-        or_(Contact.email.in_(emails), Contact.phone.in_(phones)))).all()
-    return {value for row in rows for value in row if value in emails or value in phones}
+    table = Contact.__table__
+    rows = _connection(session).execute(select(table.c.email, table.c.phone).where(
+        or_(table.c.email.in_(emails), table.c.phone.in_(phones)))).all()
+    wanted = {*emails, *phones}
+    return {value for row in rows for value in row if value in wanted}
+
+
+def _connection(session: Session):
+    """The session's connection for Core statements, with the session's pending changes written first (what
+    session.execute would do): a group's statements skip the ORM's execution and result layers."""
+    session.flush()
+    return session.connection()
 
 
 def find_or_create_companies(session: Session, names: list[str]) -> dict[str, int]:
@@ -238,15 +248,21 @@ def find_or_create_companies(session: Session, names: list[str]) -> dict[str, in
     wanted = {company_key(name): name.strip() for name in names if name.strip()}
     if not wanted:
         return {}
-    found: dict[str, int] = {}
-    for key, company_id in session.execute(select(Company.name_key, Company.id).where(
-            Company.name_key.in_(list(wanted))).order_by(Company.id.desc())):
-        found[key] = company_id  # lowest id wins, as in find_or_create_company
-    new = [Company(name=name, name_key=key) for key, name in wanted.items() if key not in found]
+    return {key: company_id for key, (company_id, _name) in _companies(session, wanted).items()}
+
+
+def _companies(session: Session, wanted: dict[str, str]) -> dict[str, tuple[int, str]]:
+    """company_key -> (id, name as stored) for {company_key: name}, companies created for new keys."""
+    table = Company.__table__
+    connection = _connection(session)
+    found: dict[str, tuple[int, str]] = {}
+    for key, company_id, name in connection.execute(select(table.c.name_key, table.c.id, table.c.name).where(
+            table.c.name_key.in_(list(wanted))).order_by(table.c.id.desc())):
+        found[key] = (company_id, name)  # lowest id wins, as in find_or_create_company
+    new = [{"name": name, "name_key": key} for key, name in wanted.items() if key not in found]
     if new:
-        session.add_all(new)
-        session.flush()
-        found.update({company.name_key: company.id for company in new})
+        ids = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), new).scalars()
+        found.update({row["name_key"]: (company_id, row["name"]) for row, company_id in zip(new, ids, strict=True)})
     return found
 
 
@@ -261,25 +277,38 @@ def _new_contact_row(person: ContactIn, *, company_id: int | None, source: str, 
     return {**vars(blank), "company_id": company_id, "created_at": now}
 
 
+class NewContact(NamedTuple):
+    id: int
+    company: str  # the name of the contact's company as stored ("" for none)
+
+
 def create_contacts(session: Session, people: list[ContactIn], *, source: str, actor: audit.Actor,
                     now: datetime) -> list[int]:
     """New contacts for people no contact knows yet (see known_people), each with its own e-mail and phone, as
     upsert_contact would create them one by one; returns their ids in order."""
+    return [made.id for made in create_contacts_with_companies(session, people, source=source, actor=actor, now=now)]
+
+
+def create_contacts_with_companies(session: Session, people: list[ContactIn], *, source: str, actor: audit.Actor,
+                                   now: datetime) -> list[NewContact]:
+    """create_contacts, with the name of each new contact's company as stored (a known company keeps its name)."""
     if any(not person.email and not person.phone for person in people):
         raise InvalidInput("unreachable", "email: an e-mail address or a phone number is needed", field="email")
     if not people:
         return []
-    companies = find_or_create_companies(session, [person.company for person in people])
-    rows = [_new_contact_row(person, company_id=companies.get(company_key(person.company)), source=source, now=now)
-            for person in people]
+    keys = [company_key(person.company) if person.company.strip() else "" for person in people]
+    wanted = {key: person.company.strip() for key, person in zip(keys, people, strict=True) if key}
+    companies = _companies(session, wanted) if wanted else {}
+    rows = [_new_contact_row(person, company_id=companies[key][0] if key else None, source=source, now=now)
+            for person, key in zip(people, keys, strict=True)]
     # Core inserts into the tables: the ORM's bulk path costs more than the statement for a group of a few rows
-    table = Contact.__table__
-    ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
-    session.execute(insert(ContactSource.__table__), [{"contact_id": contact_id, "source": source, "first_seen_at": now}
-                                            for contact_id in ids])
+    table, connection = Contact.__table__, _connection(session)
+    ids = list(connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+    connection.execute(insert(ContactSource.__table__), [
+        {"contact_id": contact_id, "source": source, "first_seen_at": now} for contact_id in ids])
     audit.log_many(session, "exhibit_crm.contact.created", actor=actor, object_type=Contact.__tablename__,
                    entries=[(contact_id, {"source": source}) for contact_id in ids])
-    return ids
+    return [NewContact(contact_id, companies[key][1] if key else "") for contact_id, key in zip(ids, keys, strict=True)]
 
 
 def register_new(session: Session, rows: list[tuple[int, BadgeType, dict]], *, edition_id: int, source: str,
@@ -290,10 +319,11 @@ def register_new(session: Session, rows: list[tuple[int, BadgeType, dict]], *, e
         raise NotFound("badge type", next(bt.id for _c, bt, _a in rows if bt.edition_id != edition_id))
     if not rows:
         return []
-    ids = list(session.scalars(
-        insert(Registration.__table__).returning(Registration.__table__.c.id, sort_by_parameter_order=True),
+    table = Registration.__table__
+    ids = list(_connection(session).execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
         [{"contact_id": contact_id, "edition_id": edition_id, "badge_type_id": badge_type.id, "source": source,
-          "answers": answers or {}} for contact_id, badge_type, answers in rows]))
+          "answers": answers or {}} for contact_id, badge_type, answers in rows]).scalars())
     audit.log_many(session, "exhibit_crm.registration.created", actor=actor, object_type=Registration.__tablename__,
                    entries=[(registration_id, {"edition_id": edition_id, "source": source,
                                                "badge_type": badge_type.code})

@@ -193,8 +193,12 @@ def queue_messages(session: Session, mails: Iterable[Outgoing], *, domain: str =
     rows = [_message_row(mail, domain) for mail in mails]
     if not rows:
         return []
-    table = OutboxMessage.__table__  # Core: the ORM's bulk path costs more than the statement for a few rows
-    ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    # Core on the session's connection (pending changes written first, as session.execute would): the ORM's bulk
+    # path and execution layers cost more than the statement for a few rows
+    session.flush()
+    table = OutboxMessage.__table__
+    ids = list(session.connection().execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                            rows).scalars())
     _add_attachments(session, list(zip(ids, mails, strict=True)))
     return ids
 
@@ -213,7 +217,7 @@ def _add_attachments(session: Session, messages: list[tuple[int, Outgoing]]) -> 
     files = [{"message_id": message_id, "filename": filename, "content_type": content_type, "data": bytes(data)}
              for message_id, mail in messages for filename, content_type, data in mail.attachments]
     if files:
-        session.execute(insert(OutboxAttachment.__table__), files)
+        session.connection().execute(insert(OutboxAttachment.__table__), files)
 
 
 def build_email(message: OutboxMessage, attachments: Iterable[OutboxAttachment], *, mail_from: str) -> EmailMessage:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import bindparam, delete, func, insert
 from sqlmodel import Session, select
 
 from exhibit_crm.models import (
@@ -104,13 +104,26 @@ def record_new_interests(session: Session, *, edition_id: int, answers: dict[int
     rows = [{"registration_id": registration_id, "edition_id": edition_id, "category": code}
             for registration_id, codes in found.items() for code in sorted(codes)]
     if rows:
-        session.execute(insert(RegistrationInterest.__table__), rows)
+        _connection(session).execute(insert(RegistrationInterest.__table__), rows)
     return found
 
 
+_CATEGORY, _EXHIBITOR, _COMPANY = ProductCategory.__table__, Exhibitor.__table__, Company.__table__
+# Core statements, run on the session's connection: read for every group of registrations, they need no ORM objects
+_CATEGORIES = select(_CATEGORY.c.code, _CATEGORY.c.name, _CATEGORY.c.name_zh).where(
+    _CATEGORY.c.edition_id == bindparam("edition_id"))
+_BOOKED = (select(_EXHIBITOR.c.id, _COMPANY.c.name, _EXHIBITOR.c.booth_hall, _EXHIBITOR.c.booth_number,
+                  _EXHIBITOR.c.product_categories).join(_COMPANY, _COMPANY.c.id == _EXHIBITOR.c.company_id)
+           .where(_EXHIBITOR.c.edition_id == bindparam("edition_id"), _EXHIBITOR.c.status.in_(BOOKED)))
+
+
+def _connection(session: Session):
+    session.flush()  # what session.execute would do before reading
+    return session.connection()
+
+
 def _categories(session: Session, edition_id: int) -> dict[str, Category]:
-    rows = session.execute(select(ProductCategory.code, ProductCategory.name, ProductCategory.name_zh)
-                           .where(ProductCategory.edition_id == edition_id)).all()
+    rows = _connection(session).execute(_CATEGORIES, {"edition_id": edition_id})
     return {row.code: Category(row.code, row.name, row.name_zh) for row in rows}
 
 
@@ -140,9 +153,7 @@ class Catalogue:
 
 
 def catalogue(session: Session, *, edition_id: int) -> Catalogue:
-    rows = session.execute(select(Exhibitor.id, Company.name, Exhibitor.booth_hall, Exhibitor.booth_number,
-                                  Exhibitor.product_categories).join(Company, Company.id == Exhibitor.company_id)
-                           .where(Exhibitor.edition_id == edition_id, Exhibitor.status.in_(BOOKED))).all()
+    rows = _connection(session).execute(_BOOKED, {"edition_id": edition_id}).all()
     return Catalogue(_categories(session, edition_id), tuple(
         (row.id, row.name, booth_label(row), frozenset(row.product_categories or ())) for row in rows))
 

@@ -20,15 +20,18 @@ Rules the organiser can rely on:
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from babel import Locale
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from markupsafe import escape
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
@@ -58,6 +61,8 @@ FALLBACK_BADGE_TYPE = "trade_visitor"
 MAX_TEXT_ANSWER = 500
 RESEND_AFTER = timedelta(minutes=10)
 EBADGE_PATH = "/e-badge/{token}"
+# the badge version of a new registration (the column's default)
+FIRST_BADGE_VERSION = 1
 VISITOR = audit.Actor("visitor", None, "online registration")
 # field: (required, longest) in the order the form shows them; the limits are the contact table's
 CONTACT_FIELDS = {"full_name": (True, 200), "company": (False, 300), "title": (False, 200), "phone": (True, 40),
@@ -139,6 +144,11 @@ def countries(language: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    return frozenset(code for code, _name in countries("en"))
+
+
 # What the form sends.
 
 # RegistrationIn: the form as the visitor filled it in; register_visitor checks and normalises every field.
@@ -186,7 +196,8 @@ class Links:
         return URLSafeSerializer(self.secret, salt="exhibit-crm.e-badge")
 
     def token(self, registration_id: int) -> str:
-        return self._serializer.dumps(registration_id)
+        # the writer makes it for the mail, the request again for its redirect
+        return _token(self, registration_id)
 
     def registration_id(self, token: str) -> int:
         """The registration a token names; NotFound for anything not made by token()."""
@@ -200,6 +211,11 @@ class Links:
 
     def ebadge_url(self, registration_id: int) -> str:
         return self.base_url.rstrip("/") + EBADGE_PATH.format(token=self.token(registration_id))
+
+
+@lru_cache(maxsize=4096)
+def _token(links: Links, registration_id: int) -> str:
+    return links._serializer.dumps(registration_id)
 
 
 def _refusal(errors: dict, name: str, code: str, message: str) -> None:
@@ -221,7 +237,7 @@ def _checked_contact(form: RegistrationIn, errors: dict) -> dict:
                 values[name] = check(values[name])
             except InvalidInput as exc:
                 errors[name] = exc
-    if values["country"] and values["country"].upper() not in dict(countries("en")):
+    if values["country"] and values["country"].upper() not in _country_codes():
         _refusal(errors, "country", "invalid_choice", "not a country code")
     values["country"] = values["country"].upper()
     return values
@@ -301,27 +317,38 @@ def badge_type_for(session: Session, *, edition: Edition, questions: list[Regist
 
 # Registering.
 
-def _open_edition(session: Session, edition_id: int) -> Edition:
-    edition = session.get(Edition, edition_id)
+@dataclass(frozen=True)
+class _Show:
+    """What every registration for an edition reads, read once per transaction as plain rows (the columns of
+    Edition, RegistrationQuestion and BadgeType that registering uses, under the same names)."""
+    edition: Row
+    questions: list[Row]
+    types: dict[str, Row]
+    catalogue: matchmaking.Catalogue
+
+
+_EDITION, _QUESTION, _BADGE_TYPE = Edition.__table__, RegistrationQuestion.__table__, BadgeType.__table__
+# Core statements on the session's connection: read once per group, they need none of the ORM's objects
+_SHOW_EDITION = select(_EDITION.c.id, _EDITION.c.registration_open, _EDITION.c.visitor_badge_type, _EDITION.c.name,
+                       _EDITION.c.badge_layout).where(_EDITION.c.id == bindparam("edition_id"))
+_SHOW_QUESTIONS = (select(_QUESTION.c.key, _QUESTION.c.kind, _QUESTION.c.required, _QUESTION.c.options)
+                   .where(_QUESTION.c.edition_id == bindparam("edition_id"))
+                   .order_by(_QUESTION.c.position, _QUESTION.c.id))
+_SHOW_TYPES = select(_BADGE_TYPE.c.id, _BADGE_TYPE.c.edition_id, _BADGE_TYPE.c.code, _BADGE_TYPE.c.name,
+                     _BADGE_TYPE.c.name_zh, _BADGE_TYPE.c.color).where(
+    _BADGE_TYPE.c.edition_id == bindparam("edition_id"))
+
+
+def _show(session: Session, edition_id: int) -> _Show:
+    session.flush()  # what session.execute would do before reading
+    connection, key = session.connection(), {"edition_id": edition_id}
+    edition = connection.execute(_SHOW_EDITION, key).first()
     if edition is None:
         raise NotFound("edition", edition_id)
     if not edition.registration_open:
         raise Conflict("registration_closed", "registration for this edition is closed")
-    return edition
-
-
-@dataclass(frozen=True)
-class _Show:
-    """What every registration for an edition reads, read once per transaction."""
-    edition: Edition
-    questions: list[RegistrationQuestion]
-    types: dict[str, BadgeType]
-    catalogue: matchmaking.Catalogue
-
-
-def _show(session: Session, edition_id: int) -> _Show:
-    edition = _open_edition(session, edition_id)
-    return _Show(edition, _question_rows(session, edition_id), _badge_types(session, edition_id),
+    return _Show(edition, list(connection.execute(_SHOW_QUESTIONS, key)),
+                 {row.code: row for row in connection.execute(_SHOW_TYPES, key)},
                  matchmaking.catalogue(session, edition_id=edition_id))
 
 
@@ -398,31 +425,39 @@ def _register_new(session: Session, group: list[_Checked], *, signer: Signer, li
                   now: datetime) -> list[tuple[int, Registered]]:
     """Register people no contact knows yet for one edition, together, with their confirmation mails."""
     show = group[0].show
-    edition_id = show.edition.id
-    people = [item.person for item in group]
-    contact_ids = contacts.create_contacts(session, people, source=SOURCE, actor=VISITOR, now=now)
+    edition = show.edition
+    made = contacts.create_contacts_with_companies(session, [item.person for item in group], source=SOURCE,
+                                                   actor=VISITOR, now=now)
     ids = contacts.register_new(
-        session, [(contact_id, item.badge_type, item.answers) for contact_id, item in zip(contact_ids, group,
-                                                                                          strict=True)],
-        edition_id=edition_id, source=SOURCE, actor=VISITOR)
-    interests = matchmaking.record_new_interests(session, edition_id=edition_id, questions=show.questions, answers={
+        session, [(new.id, item.badge_type, item.answers) for new, item in zip(made, group, strict=True)],
+        edition_id=edition.id, source=SOURCE, actor=VISITOR)
+    interests = matchmaking.record_new_interests(session, edition_id=edition.id, questions=show.questions, answers={
         registration_id: item.answers for registration_id, item in zip(ids, group, strict=True)})
-    badge_of = {badge.registration_id: badge for badge in badges.badges_for(
-        session, edition_id=edition_id, signer=signer, registration_ids=ids)}
-    mails = []
-    for contact_id, registration_id, person in zip(contact_ids, ids, people, strict=True):
-        view = EBadge(badge_of[registration_id], contact_id, person.email, edition_id,
-                      links.ebadge_url(registration_id), tuple(show.catalogue.recommend(interests[registration_id])),
-                      person.language)
-        mails.append(_mail(kind=CONFIRMED, view=view, language=person.language,
-                           attachments=(_badge_attachment(view.badge.code),)))
-    outbox.queue_messages(session, [mail for mail in mails if mail is not None])
+    recommended: dict[frozenset[str], tuple[matchmaking.Recommendation, ...]] = {}
+    mails = _ConfirmationMails()
+    for new, registration_id, item in zip(made, ids, group, strict=True):
+        wanted = frozenset(interests[registration_id])
+        if wanted not in recommended:
+            recommended[wanted] = tuple(show.catalogue.recommend(set(wanted)))
+        view = EBadge(_new_badge(edition, item, registration_id, new.company, signer), new.id, item.person.email,
+                      edition.id, links.ebadge_url(registration_id), recommended[wanted], item.person.language)
+        mails.add(view)
+    outbox.queue_messages(session, mails.outgoing)
     audit.log_many(session, "event_phases.pre_show.registration.online", actor=VISITOR,
                    object_type=Registration.__tablename__,
                    entries=[(registration_id, {"created": True, "badge_type": item.badge_type.code, "mailed": True})
                             for registration_id, item in zip(ids, group, strict=True)])
     return [(item.index, Registered(registration_id, True, True))
             for item, registration_id in zip(group, ids, strict=True)]
+
+
+def _new_badge(edition: Row, item: _Checked, registration_id: int, company: str, signer: Signer) -> badges.BadgeData:
+    """The badge of a registration just inserted, from what the group has at hand (badges.badge_data would read
+    the same back): its first version, registered."""
+    badge_type = item.badge_type
+    return badges.BadgeData(registration_id, FIRST_BADGE_VERSION, signer.sign(registration_id, FIRST_BADGE_VERSION),
+                            item.person.full_name, company, badge_type.code, badge_type.name, badge_type.name_zh,
+                            badge_type.color, edition.name, edition.badge_layout, "registered")
 
 
 def _register(session: Session, show: _Show, *, form: RegistrationIn, signer: Signer, links: Links,
@@ -491,6 +526,51 @@ def _mail(*, kind: str, view: EBadge, language: str,
                            text_body=_render(f"mail/{kind}.txt", language, context),
                            html_body=_render(f"mail/{kind}.html", language, context),
                            attachments=attachments, kind=kind, contact_id=view.contact_id)
+
+
+# the markers of _ConfirmationMails: no form can send one (nobody knows it) and escaping leaves it as it is
+_MARK = f"\ue000{uuid.uuid4().hex}"
+_MARKS = re.compile(re.escape(_MARK) + r"(name|company|url|code|email)\ue000")
+
+
+def _marker(field: str) -> str:
+    return f"{_MARK}{field}\ue000"
+
+
+class _ConfirmationMails:
+    """The confirmation mails of a group. Mails that differ only in who gets them (same language, badge type,
+    edition and recommendations) are rendered once, with markers in place of the person's name, company, link,
+    code and address, and each mail replaces the markers (HTML-escaped in the HTML body): what _mail renders, at a
+    fraction of the cost. So the confirmation templates show those values as they are, through no filter, and
+    show no id."""
+
+    def __init__(self) -> None:
+        self.outgoing: list[outbox.Outgoing] = []
+        self._rendered: dict[tuple[str, EBadge], tuple[str, str, str]] = {}
+
+    def add(self, view: EBadge) -> None:
+        if not view.email:
+            return
+        language = view.language if view.language in LANGUAGES else "zh-CN"
+        shape = replace(view, badge=replace(view.badge, registration_id=0, code=_marker("code"),
+                                            full_name=_marker("name"), company=_marker("company")),
+                        contact_id=0, email=_marker("email"), url=_marker("url"))
+        key = (language, shape)
+        if key not in self._rendered:
+            mail = _mail(kind=CONFIRMED, view=shape, language=language)
+            self._rendered[key] = (mail.subject, mail.text_body, mail.html_body)
+        subject, text, html = self._rendered[key]
+        plain = {"name": view.badge.full_name, "company": view.badge.company, "url": view.url,
+                 "code": view.badge.code, "email": view.email}
+        escaped = {field: str(escape(value)) for field, value in plain.items()}
+        self.outgoing.append(outbox.Outgoing(
+            to_addr=view.email, to_name=view.badge.full_name, subject=self._fill(subject, plain).strip(),
+            text_body=self._fill(text, plain), html_body=self._fill(html, escaped),
+            attachments=(_badge_attachment(view.badge.code),), kind=CONFIRMED, contact_id=view.contact_id))
+
+    @staticmethod
+    def _fill(text: str, values: dict[str, str]) -> str:
+        return _MARKS.sub(lambda found: values[found.group(1)], text)
 
 
 def _queue_mail(session: Session, *, kind: str, view: EBadge, language: str,

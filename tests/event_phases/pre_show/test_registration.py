@@ -383,6 +383,27 @@ def test_the_confirmation_mail_is_queued_in_the_registrants_language_with_the_ba
     assert attachment.get_content() == qr_png(SIGNER.sign(done.registration_id, 1))
 
 
+def test_mails_of_a_group_are_each_the_mail_rendered_for_that_person_alone(session, show):
+    people = [form(full_name='王<b>&"伟\'', company="A&B <家具>", email="a@huamei.cn", phone="13800138001"),
+              form(full_name="李娜", company="宁波家居", email="b@huamei.cn", phone="13800138002"),
+              form(full_name="Anna Schmidt", email="c@huamei.cn", phone="13800138003", language="en",
+                   answers={"visitor": "public", "interests": ["office"], "purpose": "look"})]
+    done = reg.register_visitors(session, items=[(show.id, data) for data in people], signer=SIGNER, links=LINKS,
+                                 now=NOW)
+    session.commit()
+    assert all(isinstance(item, reg.Registered) and item.created for item in done)
+    messages = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [message.to_addr for message in messages] == ["a@huamei.cn", "b@huamei.cn", "c@huamei.cn"]
+    for message, item, data in zip(messages, done, people, strict=True):
+        view = reg.ebadge(session, registration_id=item.registration_id, signer=SIGNER, links=LINKS)
+        [attachment] = session.scalars(select(OutboxAttachment).where(OutboxAttachment.message_id == message.id))
+        assert attachment.data == view.badge.code.encode()
+        alone = reg._mail(kind=reg.CONFIRMED, view=view, language=data.language)
+        assert (message.to_name, message.subject, message.text_body, message.html_body) == (
+            alone.to_name, alone.subject, alone.text_body, alone.html_body)
+    assert "王&lt;b&gt;&amp;&#34;伟&#39;" in messages[0].html_body and '王<b>&"伟\'' in messages[0].text_body
+
+
 def test_a_sender_process_that_never_loaded_the_renderer_still_draws_the_qr():
     code = SIGNER.sign(4242, 3)
     script = ("import sys; from exhibit_crm import outbox; "
