@@ -177,6 +177,11 @@ def _item(gate: gates.GateContext, index: int, data: object, now: datetime) -> g
         message = f"{field}: {first['msg']}"
     except InvalidInput as exc:
         field, message = exc.field, exc.message
+    return item_error(data, field, message)
+
+
+def item_error(data: object, field: str, message: str) -> dict:
+    """The entry that takes the place of a batch item that was not valid (scanner and lead APIs alike)."""
     scan_id = data.get("scan_id") if isinstance(data, dict) else None
     return {"scan_id": scan_id if isinstance(scan_id, str) else None,
             "error": {"code": "invalid", "message": message, "field": field}}

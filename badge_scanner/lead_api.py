@@ -20,6 +20,7 @@ from exhibit_crm.web import openapi
 from exhibit_crm.web.guard import principal, run_service
 from exhibit_crm.web.openapi import Operation
 
+from .api import item_error
 from .codes import load_signer
 from .leads import REASONS, LeadScanRequest, scan_leads
 from .writer import GroupWriter
@@ -114,7 +115,7 @@ def _writer(request: Request) -> GroupWriter:
         def record(session, *, items):
             return scan_leads(session, items=items, verifier=verifier, now=utcnow())
 
-        writer = state._lead_writer = GroupWriter(state.engine, record)
+        writer = state._lead_writer = GroupWriter(state.engine, record, name="lead scan")
     return writer
 
 
@@ -140,14 +141,12 @@ def _batch_item(index: int, data: object) -> LeadScanRequest | dict:
         return _request(LeadIn.model_validate(data))
     except ValidationError as exc:
         first = exc.errors()[0]
-        return _item_error(index, data, ".".join([f"leads[{index}]", *(str(part) for part in first["loc"])]),
+        return _item_error(data, ".".join([f"leads[{index}]", *(str(part) for part in first["loc"])]),
                            first["msg"])
 
 
-def _item_error(index: int, data: object, field: str, message: str) -> dict:
-    scan_id = data.get("scan_id") if isinstance(data, dict) else None
-    return {"scan_id": scan_id if isinstance(scan_id, str) else None,
-            "error": {"code": "invalid", "message": f"{field}: {message}", "field": field}}
+def _item_error(data: object, field: str, message: str) -> dict:
+    return item_error(data, field, f"{field}: {message}")
 
 
 async def post_lead_batch(request: Request) -> Response:
@@ -168,7 +167,7 @@ async def post_lead_batch(request: Request) -> Response:
             outcome = next(judged)
             if isinstance(outcome, InvalidInput):
                 field = f"leads[{index}].{outcome.field}" if outcome.field else f"leads[{index}]"
-                outcome = _item_error(index, items[index], field, outcome.message.split(": ", 1)[-1])
+                outcome = _item_error(items[index], field, outcome.message.split(": ", 1)[-1])
             item = outcome
         results.append(item)
     return JSONResponse({"results": results})

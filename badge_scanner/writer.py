@@ -38,10 +38,11 @@ class GroupWriter:
     group for a function that needs no ORM objects).
     """
 
-    def __init__(self, engine: Engine, fn: Callable[..., list], *, connection: bool = False):
+    def __init__(self, engine: Engine, fn: Callable[..., list], *, connection: bool = False, name: str = "scan"):
         self._engine = engine
         self._fn = fn
         self._connection = connection
+        self._name = name  # what it records: names its thread and its log lines
         self._lock_path = _writer_lock_path(engine)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -54,7 +55,8 @@ class GroupWriter:
         with self._lock:
             self._queue.put((item, loop, future))
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="scan-writer", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=f"{self._name.replace(' ', '-')}-writer",
+                                                daemon=True)
                 self._thread.start()
         return await future
 
@@ -88,7 +90,7 @@ class GroupWriter:
                 for one in group:
                     self._commit([one])
                 return
-            log.exception("recording a scan failed")
+            log.exception("recording a %s failed", self._name)
             outcomes = [(False, exc)]
         # one wake-up of each event loop for the whole group, not one per request
         answers: dict[asyncio.AbstractEventLoop, list] = {}

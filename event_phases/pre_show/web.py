@@ -75,7 +75,7 @@ def _writer(request: Request) -> GroupWriter:
         def record(session, *, items):
             return registration.register_visitors(session, items=items, **services)
 
-        writer = state._registration_writer = GroupWriter(state.engine, record)
+        writer = state._registration_writer = GroupWriter(state.engine, record, name="registration")
     return writer
 
 
