@@ -17,6 +17,7 @@ from sqlmodel import Field, Session, SQLModel
 from badge_scanner import badges
 from badge_scanner.codes import Signer, Verifier
 from exhibit_crm import audit, contacts
+from exhibit_crm.answers import FormRefused, check_answers
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound, validate_input
 from exhibit_crm.models import (
     AuditLog,
@@ -34,7 +35,6 @@ from exhibit_crm.models import (
 from . import search
 
 SOURCE = "walk_in"
-MAX_TEXT_ANSWER = 500
 HISTORY_LIMIT = 30
 _PHONE_LIKE = re.compile(r"[+\d][\d\s()./-]{5,}")
 
@@ -50,13 +50,8 @@ class WalkInIn(SQLModel):
     answers: dict[str, str | list[str]] = Field(default_factory=dict)
 
 
-class WalkInRefused(InvalidInput):
+class WalkInRefused(FormRefused):
     """A walk-in form with fields to correct; `errors` maps each field, in form order, to its error."""
-
-    def __init__(self, errors: dict[str, DomainError]):
-        name, first = next(iter(errors.items()))
-        super().__init__(first.code, first.message, field=name)
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -236,15 +231,13 @@ def _checked(session: Session, *, edition_id: int, form: WalkInIn) -> tuple[cont
     if badge_type is None or badge_type.edition_id != edition_id:
         errors["badge_type_id"] = InvalidInput("required", "badge_type_id: choose one of the edition's badge types",
                                                field="badge_type_id")
-    answers = _checked_answers(questions(session, edition_id=edition_id), form.answers, errors)
+    answers = check_answers(questions(session, edition_id=edition_id), form.answers, errors)
     person = None
     if not errors:
         person = _collect(errors, "full_name", lambda data: validate_input(contacts.ContactIn, data),
                           {"full_name": name, "company": form.company, "email": email, "phone": phone})
     if errors:
-        order = ["full_name", "company", "email", "phone", "badge_type_id"]
-        ranked = sorted(errors, key=lambda key: order.index(key) if key in order else len(order))
-        raise WalkInRefused({key: errors[key] for key in ranked})
+        raise WalkInRefused.ranked(errors, ["full_name", "company", "email", "phone", "badge_type_id"])
     return person, badge_type, answers
 
 
@@ -255,41 +248,6 @@ def _collect(errors: dict[str, DomainError], name: str, check, value):
     except InvalidInput as exc:
         errors[exc.field or name] = exc
         return None
-
-
-def _checked_answers(edition_questions: list[RegistrationQuestion], given: dict, errors: dict) -> dict:
-    """The answers as stored: a value for single choice and text, a list for multiple choice."""
-    known = {question.key: question for question in edition_questions}
-    for key in given:
-        if key not in known:
-            name = f"answers.{key}"
-            errors[name] = InvalidInput("unknown_question", f"{name}: the edition has no such question", field=name)
-    answers: dict = {}
-    for question in edition_questions:
-        name = f"answers.{question.key}"
-        raw = given.get(question.key)
-        values = [str(v).strip() for v in (raw if isinstance(raw, list) else [raw]) if v is not None and str(v).strip()]
-        if not values:
-            if question.required:
-                errors[name] = InvalidInput("required", f"{name}: this question must be answered", field=name)
-            continue
-        problem = _answer_problem(question, values)
-        if problem:
-            errors[name] = InvalidInput(problem, f"{name}: {problem.replace('_', ' ')}", field=name)
-        elif question.kind == "multiple":
-            answers[question.key] = list(dict.fromkeys(values))
-        else:
-            answers[question.key] = values[0]
-    return answers
-
-
-def _answer_problem(question: RegistrationQuestion, values: list[str]) -> str | None:
-    if question.kind == "text":
-        return "too_long" if len(values) > 1 or len(values[0]) > MAX_TEXT_ANSWER else None
-    allowed = {str(option.get("value", "")) for option in question.options}
-    if any(value not in allowed for value in values) or (question.kind == "single" and len(values) > 1):
-        return "invalid_choice"
-    return None
 
 
 # One registration: the person page, and the badge to print.

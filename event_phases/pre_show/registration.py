@@ -39,6 +39,7 @@ from badge_scanner import badges
 from badge_scanner.codes import Signer
 from event_phases.pre_show import matchmaking
 from exhibit_crm import audit, contacts, i18n, outbox
+from exhibit_crm.answers import FormRefused, check_answers
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound
 from exhibit_crm.models import (
     BadgeType,
@@ -58,7 +59,6 @@ SOURCE = "online"
 # bump when the consent wording on the form changes, so that each recorded consent names the text it answered
 CONSENT_TEXT_VERSION = "2026-1"
 FALLBACK_BADGE_TYPE = "trade_visitor"
-MAX_TEXT_ANSWER = 500
 RESEND_AFTER = timedelta(minutes=10)
 EBADGE_PATH = "/e-badge/{token}"
 # the badge version of a new registration (the column's default)
@@ -168,13 +168,8 @@ class RegistrationIn(SQLModel):
     consent_share: bool = False
 
 
-class RegistrationRefused(InvalidInput):
-    """A form with fields to correct; `errors` maps each field, in form order, to its error."""
-
-    def __init__(self, errors: dict[str, DomainError]):
-        name, first = next(iter(errors.items()))
-        super().__init__(first.code, first.message, field=name)
-        self.errors = errors
+class RegistrationRefused(FormRefused):
+    """A registration form with fields to correct; `errors` maps each field, in form order, to its error."""
 
 
 @dataclass(frozen=True)
@@ -243,49 +238,14 @@ def _checked_contact(form: RegistrationIn, errors: dict) -> dict:
     return values
 
 
-def _answer_problem(question: RegistrationQuestion, values: list[str]) -> str | None:
-    if question.kind == "text":
-        return "too_long" if len(values) > 1 or len(values[0]) > MAX_TEXT_ANSWER else None
-    allowed = {str(option.get("value", "")) for option in question.options}
-    if any(value not in allowed for value in values) or (question.kind == "single" and len(values) > 1):
-        return "invalid_choice"
-    return None
-
-
-def _checked_answers(questions: list[RegistrationQuestion], given: dict, errors: dict) -> dict:
-    """The answers as stored: a value for single choice and text, a list for multiple choice."""
-    known = {question.key for question in questions}
-    for key in given:
-        if key not in known:
-            _refusal(errors, f"answers.{key}", "unknown_question", "the edition has no such question")
-    answers: dict = {}
-    for question in questions:
-        name, raw = f"answers.{question.key}", given.get(question.key)
-        values = [str(v).strip() for v in (raw if isinstance(raw, list) else [raw]) if v is not None and str(v).strip()]
-        if not values:
-            if question.required:
-                _refusal(errors, name, "required", "this question must be answered")
-            continue
-        problem = _answer_problem(question, values)
-        if problem:
-            _refusal(errors, name, problem, problem.replace("_", " "))
-        elif question.kind == "multiple":
-            answers[question.key] = list(dict.fromkeys(values))
-        else:
-            answers[question.key] = values[0]
-    return answers
-
-
 def checked(questions: list[RegistrationQuestion], form: RegistrationIn) -> tuple[contacts.ContactIn, dict]:
     """The person and the answers, every field checked before anything is written; RegistrationRefused lists
     every mistake at once, in the order the form shows the fields."""
     errors: dict[str, DomainError] = {}
     values = _checked_contact(form, errors)
-    answers = _checked_answers(questions, form.answers, errors)
+    answers = check_answers(questions, form.answers, errors)
     if errors:
-        order = [*CONTACT_FIELDS, *(f"answers.{question.key}" for question in questions)]
-        ranked = sorted(errors, key=lambda key: order.index(key) if key in order else len(order))
-        raise RegistrationRefused({key: errors[key] for key in ranked})
+        raise RegistrationRefused.ranked(errors, [*CONTACT_FIELDS, *(f"answers.{q.key}" for q in questions)])
     person = contacts.ContactIn(**values, language=form.language if form.language in LANGUAGES else "zh-CN",
                                 consent_marketing=form.consent_marketing, consent_share=form.consent_share,
                                 consent_text_version=CONSENT_TEXT_VERSION)

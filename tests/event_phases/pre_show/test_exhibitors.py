@@ -167,6 +167,8 @@ def test_a_booth_in_another_edition_does_not_clash(session, ed):
     exhibitors.assign_booth(session, edition_id=other.id, exhibitor_id=later.id, hall="N1", number="A01", sqm=None,
                             actor=ACTOR)
     session.commit()
+    held = session.scalars(select(Exhibitor).where(Exhibitor.booth_number == "A01").order_by(Exhibitor.id)).all()
+    assert [(ex.edition_id, ex.booth_hall) for ex in held] == [(ed.id, "N1"), (other.id, "N1")]
 
 
 def test_a_booth_needs_hall_and_number(session, ed):
