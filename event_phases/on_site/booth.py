@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, select
 from badge_scanner.leads import MAX_NOTES, QUESTION_KINDS, update_lead
 from exhibit_crm import audit, outbox
 from exhibit_crm.errors import Conflict, InvalidInput, NotFound
+from exhibit_crm.exhibitors import booth_label, count_interested
 from exhibit_crm.models import (
     AuditLog,
     BadgeType,
@@ -31,7 +32,6 @@ from exhibit_crm.models import (
     LeadQuestion,
     LeadScan,
     Registration,
-    RegistrationInterest,
 )
 from exhibit_crm.models.exhibitors import LEAD_RATINGS
 from exhibit_crm.settings import LANGUAGES
@@ -112,12 +112,6 @@ def _exhibitor(session: Session, exhibitor_id: int) -> Exhibitor:
     if exhibitor is None:
         raise NotFound("exhibitor", exhibitor_id)
     return exhibitor
-
-
-def booth_label(exhibitor: Exhibitor) -> str:
-    if exhibitor.booth_hall and exhibitor.booth_number:
-        return f"{exhibitor.booth_hall}-{exhibitor.booth_number}"
-    return exhibitor.booth_number or exhibitor.booth_hall or ""
 
 
 # Qualification questions.
@@ -366,18 +360,6 @@ def request_contact(session: Session, *, exhibitor_id: int, lead_id: int, messag
 
 # The booth dashboard.
 
-def matched_visitors(session: Session, *, exhibitor: Exhibitor) -> int:
-    """Registered visitors who said they look for something the exhibitor sells (as the portal counts them)."""
-    if not exhibitor.product_categories:
-        return 0
-    return session.scalar(
-        select(func.count(func.distinct(RegistrationInterest.registration_id)))
-        .join(Registration, Registration.id == RegistrationInterest.registration_id)
-        .where(RegistrationInterest.edition_id == exhibitor.edition_id,
-               RegistrationInterest.category.in_(list(exhibitor.product_categories)),
-               Registration.status == "registered", Registration.exhibitor_id.is_(None))) or 0
-
-
 def dashboard(session: Session, *, exhibitor_id: int) -> Dashboard:
     """Leads so far by the edition's local day and by rating, each staff member's scans, and the matched visitors."""
     exhibitor = _exhibitor(session, exhibitor_id)
@@ -403,4 +385,4 @@ def dashboard(session: Session, *, exhibitor_id: int) -> Dashboard:
                      {key: by_rating.get(key, 0) for key in order},
                      [(day, {key: days[day].get(key, 0) for key in order}) for day in sorted(days)],
                      sorted(staff, key=lambda item: (-item[1], item[0])),
-                     matched_visitors(session, exhibitor=exhibitor))
+                     count_interested(session, exhibitor_id=exhibitor.id))

@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from exhibit_crm import audit, contacts, i18n, outbox
 from exhibit_crm.errors import Conflict, InvalidInput, NotFound
+from exhibit_crm.exhibitors import booth_label, count_interested
 from exhibit_crm.models import (
     BadgeType,
     Company,
@@ -39,8 +40,6 @@ from exhibit_crm.models import (
 from exhibit_crm.models.exhibitors import EXHIBITOR_STATUSES
 from exhibit_crm.settings import LANGUAGES
 from exhibit_crm.web.templating import templates
-
-from . import matchmaking
 
 # status -> the statuses it may change to
 TRANSITIONS = {
@@ -131,10 +130,6 @@ def exhibitor_in(session: Session, *, edition_id: int | None, exhibitor_id: int,
     return exhibitor
 
 
-def booth_label(exhibitor: Exhibitor) -> str:
-    return matchmaking.booth_label(exhibitor)
-
-
 def active_staff(session: Session, *, exhibitor_id: int) -> int:
     """How many staff badges of the exhibitor are active: the ones its allowance counts."""
     return session.scalar(select(func.count()).select_from(Registration).where(
@@ -184,7 +179,7 @@ def exhibitor_view(session: Session, *, edition_id: int, exhibitor_id: int) -> E
         edition=edition_of(session, edition_id=edition_id), booth=booth_label(exhibitor), history=list(history),
         users=list(users), staff=staff_of(session, exhibitor_id=exhibitor.id),
         active_staff=active_staff(session, exhibitor_id=exhibitor.id),
-        matched_visitors=matchmaking.count_interested(session, exhibitor_id=exhibitor.id),
+        matched_visitors=count_interested(session, exhibitor_id=exhibitor.id),
         categories=categories(session, edition_id=edition_id))
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, func, insert
 from sqlmodel import Session, select
 
+from exhibit_crm.exhibitors import booth_label
 from exhibit_crm.models import (
     BadgeType,
     Company,
@@ -127,13 +128,6 @@ def _categories(session: Session, edition_id: int) -> dict[str, Category]:
     return {row.code: Category(row.code, row.name, row.name_zh) for row in rows}
 
 
-def booth_label(exhibitor) -> str:
-    """Hall and number of an exhibitor (or a row with booth_hall and booth_number)."""
-    if exhibitor.booth_hall and exhibitor.booth_number:
-        return f"{exhibitor.booth_hall}-{exhibitor.booth_number}"
-    return exhibitor.booth_number or exhibitor.booth_hall or ""
-
-
 @dataclass(frozen=True)
 class Catalogue:
     """What an edition's booked exhibitors sell, read once to recommend exhibitors to many visitors."""
@@ -205,15 +199,3 @@ def visitors_for(session: Session, *, exhibitor_id: int, limit: int = 50, offset
     return [InterestedVisitor(rid, name if share else None, title if share else None, company or "", badge_type,
                               tuple(categories.get(code, Category(code, code, "")) for code in matched.get(rid, [])))
             for rid, name, title, share, company, badge_type in rows]
-
-
-def count_interested(session: Session, *, exhibitor_id: int) -> int:
-    exhibitor = session.get(Exhibitor, exhibitor_id)
-    if exhibitor is None or not exhibitor.product_categories:
-        return 0
-    return session.scalar(
-        select(func.count(func.distinct(RegistrationInterest.registration_id)))
-        .join(Registration, Registration.id == RegistrationInterest.registration_id)
-        .where(RegistrationInterest.edition_id == exhibitor.edition_id,
-               RegistrationInterest.category.in_(list(exhibitor.product_categories)),
-               Registration.status == "registered", Registration.exhibitor_id.is_(None))) or 0

@@ -17,6 +17,7 @@ from badge_scanner import badges
 from badge_scanner.codes import Signer
 from exhibit_crm import audit, contacts
 from exhibit_crm.errors import Conflict, InvalidInput, NotFound, validate_input
+from exhibit_crm.exhibitors import booth_label, count_interested
 from exhibit_crm.models import Company, Edition, ExhibitorUser, ProductCategory, Registration, utcnow
 from exhibit_crm.security import MIN_PASSWORD_LENGTH, hash_password
 
@@ -78,13 +79,13 @@ def portal_view(session: Session, *, exhibitor_id: int) -> PortalView:
     return PortalView(
         exhibitor_id=exhibitor.id, company=company.name, website=company.website,
         edition=session.get(Edition, exhibitor.edition_id), status=exhibitor.status,
-        booth=exhibitors.booth_label(exhibitor), booth_sqm=exhibitor.booth_sqm, description=exhibitor.description,
+        booth=booth_label(exhibitor), booth_sqm=exhibitor.booth_sqm, description=exhibitor.description,
         description_zh=exhibitor.description_zh,
         categories=exhibitors.categories(session, edition_id=exhibitor.edition_id),
         chosen=tuple(exhibitor.product_categories or ()), staff_allowance=exhibitor.staff_allowance,
         active_staff=exhibitors.active_staff(session, exhibitor_id=exhibitor.id),
         staff=exhibitors.staff_of(session, exhibitor_id=exhibitor.id),
-        matched_visitors=matchmaking.count_interested(session, exhibitor_id=exhibitor.id))
+        matched_visitors=count_interested(session, exhibitor_id=exhibitor.id))
 
 
 # Setting the password from an invitation.
@@ -207,7 +208,7 @@ def matched_visitors(session: Session, *, exhibitor_id: int, page: int = 1) -> d
     """One page of pre-registered visitors interested in what the exhibitor sells, best match first."""
     page = max(page, 1)
     exhibitor = exhibitors.exhibitor_in(session, edition_id=None, exhibitor_id=exhibitor_id)
-    total = matchmaking.count_interested(session, exhibitor_id=exhibitor.id)
+    total = count_interested(session, exhibitor_id=exhibitor.id)
     visitors = matchmaking.visitors_for(session, exhibitor_id=exhibitor.id, limit=VISITORS_PAGE,
                                         offset=(page - 1) * VISITORS_PAGE)
     return {"visitors": visitors, "total": total, "page": page, "has_next": page * VISITORS_PAGE < total,
