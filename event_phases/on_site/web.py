@@ -4,7 +4,6 @@ exhibitors arriving at move-in. Every page works without JavaScript; static/desk
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from badge_scanner.codes import Signer, load_signer
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
+from exhibit_crm.web.forms import FormError
 from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import badge_pdf
@@ -30,16 +30,6 @@ PREFILL = ("full_name", "company", "email", "phone")
 WALK_IN_FIELDS = ("full_name", "company", "phone", "email", "badge_type_id")  # in the order the form shows them
 REFUSALS = (InvalidInput, Conflict)
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-@dataclass(frozen=True)
-class Failure:
-    """An action the services refused, shown next to the form it came from."""
-
-    form: str
-    message: str
-    field: str | None = None
-    value: str = ""
 
 
 def _signer(request: Request) -> Signer:
@@ -181,7 +171,7 @@ def _flash(view: desk.RegistrationView, done: str | None) -> list[str]:
     return [flashes[done]] if done in flashes else []
 
 
-async def _person_page(request: Request, *, failed: Failure | None = None, status: int = 200) -> Response:
+async def _person_page(request: Request, *, failed: FormError | None = None, status: int = 200) -> Response:
     view = await read_service(request, desk.registration_view, **_ids(request))
     done = None if failed else request.query_params.get("done")
     return render(request, "desk/registration.html", {
@@ -204,7 +194,7 @@ async def _act(request: Request, service: Callable, *, form_id: str, done: str, 
     except REFUSALS as exc:
         if _wants_json(request):
             raise
-        failed = Failure(form_id, _message(exc), exc.field, next(iter(values.values()), ""))
+        failed = FormError(form_id, _message(exc), exc.field, value=next(iter(values.values()), ""))
         return await _person_page(request, failed=failed, status=exc.status)
     page_path = _person_path(request, registration.id, done=done)
     if _wants_json(request):

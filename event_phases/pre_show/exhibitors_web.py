@@ -4,7 +4,6 @@ with its status, booth, categories, staff allowance, users and staff badges."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
@@ -17,6 +16,7 @@ from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.models.exhibitors import EXHIBITOR_STATUSES
 from exhibit_crm.security import session_secret
+from exhibit_crm.web.forms import FormError
 from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service
 from exhibit_crm.web.templating import NavItem, render
 
@@ -24,16 +24,6 @@ from . import exhibitors
 
 ROLES = ("admin", "marketing")
 REFUSALS = (InvalidInput, Conflict)
-
-
-@dataclass(frozen=True)
-class Failure:
-    """An action the services refused, shown next to the form it came from."""
-
-    form: str
-    message: str
-    field: str | None = None
-    status: int = 422
 
 
 def secret(request: Request) -> str:
@@ -95,7 +85,7 @@ async def listing(request: Request) -> Response:
                                                     "statuses": EXHIBITOR_STATUSES})
 
 
-async def _new_page(request: Request, *, failed: Failure | None = None, values: dict | None = None) -> Response:
+async def _new_page(request: Request, *, failed: FormError | None = None, values: dict | None = None) -> Response:
     edition = await read_service(request, exhibitors.edition_of, edition_id=_edition_id(request))
     query = request.query_params.get("q", "")
     found = await read_service(request, exhibitors.find_companies, edition_id=edition.id, query=query)
@@ -116,7 +106,7 @@ async def new(request: Request) -> Response:
             company_name=str(form.get("company_name", "")),
             company_id=int(company_id) if company_id.isdigit() and len(company_id) < 19 else None)
     except REFUSALS as exc:
-        failed = Failure("new", message(exc), exc.field, exc.status)
+        failed = FormError("new", message(exc), exc.field, exc.status)
         return await _new_page(request, failed=failed, values={"company_name": str(form.get("company_name", ""))})
     return RedirectResponse(_exhibitor_path(request, exhibitor.id, "created"), status_code=303)
 
@@ -134,7 +124,7 @@ def _notices(done: str | None) -> list[str]:
     return [notices[done]] if done in notices else []
 
 
-async def _exhibitor_page(request: Request, *, failed: Failure | None = None, values: dict | None = None) -> Response:
+async def _exhibitor_page(request: Request, *, failed: FormError | None = None, values: dict | None = None) -> Response:
     view = await read_service(request, exhibitors.exhibitor_view, edition_id=_edition_id(request),
                               exhibitor_id=request.path_params["exhibitor_id"])
     return render(request, "exhibitors/exhibitor.html", {
@@ -158,7 +148,7 @@ async def _act(request: Request, form_id: str, call: Callable[[FormData], dict],
                           **call(form))
     except REFUSALS as exc:
         values = {key: str(form.get(key, "")) for key in form if key != "csrf_token"}
-        return await _exhibitor_page(request, failed=Failure(form_id, message(exc), exc.field, exc.status),
+        return await _exhibitor_page(request, failed=FormError(form_id, message(exc), exc.field, exc.status),
                                      values=values)
     return RedirectResponse(_exhibitor_path(request, request.path_params["exhibitor_id"], done) + f"#{form_id}",
                             status_code=303)

@@ -5,7 +5,6 @@ The exhibitor is always the signed-in user's own; ids in URLs are registrations,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +17,7 @@ from exhibit_crm import auth
 from exhibit_crm.errors import Conflict, InvalidInput
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
+from exhibit_crm.web.forms import FormError
 from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service, start_session
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import badge_pdf
@@ -28,14 +28,6 @@ from .exhibitors_web import message, secret
 KINDS = ("exhibitor_user",)
 REFUSALS = (InvalidInput, Conflict)
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-@dataclass(frozen=True)
-class Failure:
-    form: str
-    message: str
-    field: str | None = None
-    status: int = 422
 
 
 def portal_page(endpoint):
@@ -104,7 +96,7 @@ def _notices(done: str | None) -> list[str]:
     return [notices[done]] if done in notices else []
 
 
-async def _home_page(request: Request, *, failed: Failure | None = None, values: dict | None = None) -> Response:
+async def _home_page(request: Request, *, failed: FormError | None = None, values: dict | None = None) -> Response:
     who = await _who(request)
     view = await read_service(request, portal.portal_view, exhibitor_id=who.exhibitor_id)
     return render(request, "portal/home.html", {
@@ -126,7 +118,7 @@ async def add_staff(request: Request) -> Response:
     try:
         await run_service(request, portal.register_staff, exhibitor_id=who.exhibitor_id, staff=staff, actor=who.actor)
     except REFUSALS as exc:
-        return await _home_page(request, failed=Failure("staff", _portal_message(exc), exc.field, exc.status),
+        return await _home_page(request, failed=FormError("staff", _portal_message(exc), exc.field, exc.status),
                                 values=staff.model_dump())
     return RedirectResponse(request.url_for("portal").path + "?done=staff#staff", status_code=303)
 
@@ -167,7 +159,7 @@ async def profile(request: Request) -> Response:
             await run_service(request, portal.update_profile, exhibitor_id=who.exhibitor_id, profile=data,
                               actor=who.actor)
         except REFUSALS as exc:
-            failed, values = Failure("profile", _portal_message(exc), exc.field, exc.status), data.model_dump()
+            failed, values = FormError("profile", _portal_message(exc), exc.field, exc.status), data.model_dump()
         else:
             return RedirectResponse(request.url_for("portal").path + "?done=profile", status_code=303)
     view = await read_service(request, portal.portal_view, exhibitor_id=who.exhibitor_id)

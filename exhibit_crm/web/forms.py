@@ -75,6 +75,17 @@ def _field_message(exc: DomainError) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
+class FormError:
+    """An action the services refused, shown next to the form it came from (pages with forms of their own)."""
+
+    form: str
+    message: str
+    field: str | None = None
+    status: int = 422
+    value: str = ""  # what the user typed into the field, for a form of one field
+
+
+@dataclasses.dataclass(frozen=True)
 class Failure:
     """A form the services refused: which form, what the user typed, and where the error goes."""
 
