@@ -163,9 +163,9 @@ def verify_codes(verifier: Verifier, codes: list[str], *, parallel_from: int | N
 def _verify_spread(verifier: Verifier, todo: list[str], pool: ProcessPoolExecutor) -> None:
     shares = pool._max_workers + 1
     parts = [todo[i::shares] for i in range(shares)]
-    raw = verifier.public_key_raw()
+    key = verifier.key_material()
     try:
-        futures = [pool.submit(verify_many, raw, part) for part in parts[1:]]
+        futures = [pool.submit(verify_many, key, part) for part in parts[1:]]
     except RuntimeError:  # a pool that broke or shut down: check everything here
         _drop_pool()
         return

@@ -206,5 +206,28 @@ def test_the_remembered_codes_are_bounded(signer, monkeypatch):
 
 def test_verify_many_answers_as_verify_does(signer):
     good = signer.sign(7, 2)
-    assert codes.verify_many(signer.verifier.public_key_raw(), [good, "Z" * CODE_LENGTH, "short"]) == [
-        (7, 2), None, None]
+    forged = Signer.generate().sign(7, 2)
+    public = Verifier.from_raw(signer.verifier.public_key_raw())
+    assert signer.verifier.key_material()[0] == "private" and public.key_material()[0] == "public"
+    for verifier in (signer.verifier, public):
+        assert codes.verify_many(verifier.key_material(), [good, "Z" * CODE_LENGTH, "short", forged]) == [
+            (7, 2), None, None, None]
+
+
+def test_the_servers_check_by_signing_again_agrees_with_the_public_key_check(signer, code):
+    # the server's verifier holds the private key and compares a fresh signature; devices verify with the public key
+    public = Verifier.from_raw(signer.verifier.public_key_raw())
+    header = struct.pack(">BBIH", codes.FORMAT, signer.verifier.key_id, 4711, 3)
+    candidates = [signer.sign(n, n % 7 + 1) for n in (1, 99, 4711, 2**31)]
+    candidates += [code[:p] + ALPHABET[(ALPHABET.index(code[p]) + 1) % 32] + code[p + 1:] for p in range(CODE_LENGTH)]
+    candidates += [Signer.generate().sign(4711, 3), _forge(header, Ed25519PrivateKey.generate()), code.lower(), "x"]
+
+    def outcome(verifier, text):
+        try:
+            return verifier.verify(text)
+        except InvalidCode as exc:
+            return exc.reason
+
+    answers = [(outcome(signer.verifier, text), outcome(public, text)) for text in candidates]
+    assert all(ours == theirs for ours, theirs in answers)
+    assert sum(isinstance(ours, BadgeRef) for ours, _ in answers) == 5  # the four issued codes and the lower case one
