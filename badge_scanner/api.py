@@ -217,11 +217,11 @@ async def scanner_snapshot(request: Request) -> Response:
 routes = [
     openapi.route("/api/v1/scans", scan, Operation(
         "POST", "Judge and record one badge scan at the device's gate; answered once it is stored.",
-        request=ScanIn, response=ScanOut, kinds=DEVICE, tag="scanner"), name="api_scan"),
+        request=ScanIn, response=ScanOut, kinds=DEVICE, tag="scanner", hot=True), name="api_scan"),
     openapi.route("/api/v1/scans/batch", scan_batch, Operation(
         "POST", "Upload scans kept while offline (at most 10,000); one result per scan in the same order. Sending a "
         "batch again returns the same results and records nothing twice.", request=ScanBatchIn,
-        response=ScanBatchOut, kinds=DEVICE, tag="scanner"), name="api_scan_batch"),
+        response=ScanBatchOut, kinds=DEVICE, tag="scanner", hot=True), name="api_scan_batch"),
     openapi.route("/api/v1/scanner/snapshot", scanner_snapshot, Operation(
         "GET", "What the device needs to judge badges offline: the public key, days and hours, its zone's rules and "
         "the revoked or superseded badge versions after ?cursor=.", response=Snapshot, kinds=DEVICE,

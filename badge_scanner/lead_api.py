@@ -177,9 +177,9 @@ routes = [
     openapi.route("/api/v1/leads", post_lead, Operation(
         "POST", "Record a booth scan: open the visitor's lead (or update it when scanned before) with rating, notes "
         "and answers. A repeated scan_id returns the lead and records nothing.", request=LeadIn,
-        response=LeadScanOut, kinds=EXHIBITOR_USER, tag="leads"), name="api_lead_scan"),
+        response=LeadScanOut, kinds=EXHIBITOR_USER, tag="leads", hot=True), name="api_lead_scan"),
     openapi.route("/api/v1/leads/batch", post_lead_batch, Operation(
         "POST", "Upload booth scans kept while offline (at most 10,000); one result per scan in the same order. "
         "Sending a batch again returns the same results and records nothing twice.", request=LeadBatchIn,
-        response=LeadBatchOut, kinds=EXHIBITOR_USER, tag="leads"), name="api_lead_batch"),
+        response=LeadBatchOut, kinds=EXHIBITOR_USER, tag="leads", hot=True), name="api_lead_batch"),
 ]

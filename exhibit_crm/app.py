@@ -17,6 +17,7 @@ from .i18n import LanguageMiddleware
 from .security import session_secret
 from .settings import Settings, load_settings
 from .web import errors
+from .web.hot import HotRoutes, hot_endpoints
 
 # Each module named here exposes `routes`; the core never imports a leaf in any other way.
 MODULES = (
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(HotRoutes, endpoints=hot_endpoints(routes), default_language=settings.default_language),
             Middleware(SessionMiddleware, secret_key=session_secret(settings.data_dir, settings.secret_key),
                        session_cookie="exhibit_crm_session", same_site="lax",
                        https_only=settings.base_url.startswith("https://")),
