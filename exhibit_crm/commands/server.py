@@ -23,7 +23,7 @@ def serve(args) -> None:
             stderr.print(f"first run: created admin user [bold]{first_admin[0]}[/] with password "
                          f"[bold]{first_admin[1]}[/] (shown once)")
     stderr.print(f"exhibit-crm on http://{args.host}:{args.port}/")
-    uvicorn.run("exhibit_crm.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+    uvicorn.run("exhibit_crm.app:serve_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level=args.log_level, access_log=args.access_log)
 
 
