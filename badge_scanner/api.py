@@ -140,7 +140,9 @@ def _writer(request: Request) -> GroupWriter:
         def record(session, *, items):
             return gates.record_scans(session, scans=items, verifier=verifier, now=utcnow(), last_seen=last_seen)
 
-        writer = state._scan_writer = GroupWriter(state.engine, record, connection=True)
+        writer = state._scan_writer = GroupWriter(
+            state.engine, record, connection=True,
+            prepare=lambda items: gates.verify_codes(verifier, [scan.code for scan in items]))
     return writer
 
 

@@ -22,7 +22,7 @@ from exhibit_crm.web.openapi import Operation
 
 from .api import item_error
 from .codes import load_signer
-from .leads import REASONS, LeadScanRequest, scan_leads
+from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
 from .writer import GroupWriter
 
 EXHIBITOR_USER = ("exhibitor_user",)
@@ -112,10 +112,12 @@ def _writer(request: Request) -> GroupWriter:
     if writer is None:
         verifier = load_signer(state.settings.data_dir).verifier
 
-        def record(session, *, items):
-            return scan_leads(session, items=items, verifier=verifier, now=utcnow())
+        def record(connection, *, items):
+            return record_lead_scans(connection, items=items, verifier=verifier, now=utcnow())
 
-        writer = state._lead_writer = GroupWriter(state.engine, record, name="lead scan")
+        writer = state._lead_writer = GroupWriter(
+            state.engine, record, connection=True, name="lead scan",
+            prepare=lambda items: [verifier.check(request.code) for _exhibitor, _user, request in items])
     return writer
 
 

@@ -206,11 +206,34 @@ def scan_leads(session: Session, *, items: list[tuple[int, int | None, LeadScanR
     """
     if not items:
         return []
+    session.flush()
     try:
         with session.begin_nested():
-            return _GroupScan(session, items, verifier, now).run()
+            return _GroupScan(session.connection(), items, verifier, now).run()
     except IntegrityError:
         pass
+    return _scan_by_scan(session, items, verifier, now)
+
+
+def record_lead_scans(connection: Connection, *, items: list[tuple[int, int | None, LeadScanRequest]],
+                      verifier: Verifier, now: datetime) -> list[dict | InvalidInput]:
+    """scan_leads on a Core connection in a transaction (the lead API's group writer): an ORM session is made only
+    for a group that meets a concurrent insert and is judged scan by scan."""
+    if not items:
+        return []
+    try:
+        with connection.begin_nested():
+            return _GroupScan(connection, items, verifier, now).run()
+    except IntegrityError:
+        pass
+    # the session joins the connection's transaction and leaves its commit to the writer
+    with Session(bind=connection) as session:
+        results = _scan_by_scan(session, items, verifier, now)
+        session.flush()
+    return results
+
+
+def _scan_by_scan(session: Session, items: list, verifier: Verifier, now: datetime) -> list[dict | InvalidInput]:
     results: list[dict | InvalidInput] = []
     for exhibitor_id, user_id, request in items:
         try:
@@ -339,10 +362,9 @@ class _GroupScan:
     """scan_lead for a group of scans: the same rules in the same order, with set-based reads and one write of each
     kind (plain statements on the session's connection)."""
 
-    def __init__(self, session: Session, items: list, verifier: Verifier, now: datetime):
-        session.flush()
-        self.session, self.items, self.now = session, items, now
-        db = self.db = _Db(session.connection())
+    def __init__(self, connection: Connection, items: list, verifier: Verifier, now: datetime):
+        self.items, self.now = items, now
+        db = self.db = _Db(connection)
         self.exhibitors = dict(db.by_id("exhibitor", "id, edition_id", {e for e, _u, _r in items}))
         self.seen: dict[tuple[int, str], _Seen] = {
             (e, s): _Seen(s, verdict, reason, lead_id) for e, s, verdict, reason, lead_id in db.pairs(

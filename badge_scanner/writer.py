@@ -35,12 +35,16 @@ class GroupWriter:
     """Runs `fn(session, items=[...]) -> [result, ...]` for groups of items, one committed transaction each.
 
     With `connection=True` fn gets a Core Connection in a transaction instead of an ORM Session (less work per
-    group for a function that needs no ORM objects).
+    group for a function that needs no ORM objects). `prepare(items)`, when given, runs first and outside the
+    writers' turn-taking: work that needs no database — checking badge signatures — so another process's writer
+    can hold the turn meanwhile.
     """
 
-    def __init__(self, engine: Engine, fn: Callable[..., list], *, connection: bool = False, name: str = "scan"):
+    def __init__(self, engine: Engine, fn: Callable[..., list], *, connection: bool = False, name: str = "scan",
+                 prepare: Callable[[list], object] | None = None):
         self._engine = engine
         self._fn = fn
+        self._prepare = prepare
         self._connection = connection
         self._name = name  # what it records: names its thread and its log lines
         self._lock_path = _writer_lock_path(engine)
@@ -103,6 +107,8 @@ class GroupWriter:
                 pass
 
     def _attempt(self, items: list) -> list:
+        if self._prepare is not None:
+            self._prepare(items)
         for attempt in range(ATTEMPTS):
             try:
                 with self._exclusive():

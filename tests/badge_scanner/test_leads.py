@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from badge_scanner import badges
 from badge_scanner import leads as leads_module
 from badge_scanner.codes import Signer
-from badge_scanner.leads import LeadScanRequest, scan_lead, scan_leads, update_lead
+from badge_scanner.leads import LeadScanRequest, record_lead_scans, scan_lead, scan_leads, update_lead
 from exhibit_crm import audit
 from exhibit_crm.errors import InvalidInput, NotFound
 from exhibit_crm.models import Contact, Lead, LeadQuestion, LeadScan
@@ -219,23 +219,37 @@ def test_a_group_of_scans_is_answered_and_recorded_as_one_by_one(session, booth,
                         .order_by(Lead.id)).all() == leads
 
 
-def test_a_group_that_meets_a_concurrent_insert_is_judged_scan_by_scan(session, booth, signer, monkeypatch):
+def _record_group(entry, session, items, verifier):
+    """A group through scan_leads (an ORM session: offline batches) or record_lead_scans (a connection in a
+    transaction: the lead API's group writer), committed."""
+    if entry == "session":
+        results = scan_leads(session, items=items, verifier=verifier, now=NOW)
+        session.commit()
+        return results
+    session.commit()
+    with session.get_bind().begin() as connection:
+        return record_lead_scans(connection, items=items, verifier=verifier, now=NOW)
+
+
+@pytest.mark.parametrize("entry", ["session", "connection"])
+def test_a_group_that_meets_a_concurrent_insert_is_judged_scan_by_scan(session, booth, signer, monkeypatch, entry):
     def conflict(self):
         raise IntegrityError("INSERT INTO lead …", {}, Exception("duplicate key"))
     monkeypatch.setattr(leads_module._GroupScan, "run", conflict)
-    results = scan_leads(session, items=_group(booth, signer), verifier=signer.verifier, now=NOW)
+    results = _record_group(entry, session, _group(booth, signer), signer.verifier)
     assert [r["verdict"] if isinstance(r, dict) else "refused" for r in results] == [
         "accepted", "accepted", "accepted", "accepted", "refused", "refused", "rejected", "accepted"]
     assert results[3]["lead"]["rating"] == "cold"
 
 
+@pytest.mark.parametrize("entry", ["session", "connection"])
 def test_a_lead_recorded_meanwhile_by_another_process_sends_the_group_scan_by_scan(session, booth, signer,
-                                                                                  monkeypatch):
+                                                                                  monkeypatch, entry):
     # the lead exists in the database but the group did not see it, as when another process inserted it after the
     # group read: the group's own insert meets the unique constraint, and nothing of the group stays
     _scan(session, booth, signer, booth["shared"], "before", rating="warm")
     monkeypatch.setattr(leads_module._GroupScan, "_read_leads", lambda self, rows: None)
-    results = scan_leads(session, items=_group(booth, signer), verifier=signer.verifier, now=NOW)
+    results = _record_group(entry, session, _group(booth, signer), signer.verifier)
     assert [r["verdict"] if isinstance(r, dict) else "refused" for r in results] == [
         "accepted", "accepted", "accepted", "accepted", "refused", "refused", "rejected", "accepted"]
     assert results[3]["lead"]["rating"] == "cold" and results[0]["lead"]["answers"] == {booth["budget"]: True}
