@@ -142,7 +142,7 @@ def _writer(request: Request) -> GroupWriter:
 
         writer = state._scan_writer = GroupWriter(
             state.engine, record, connection=True,
-            prepare=lambda items: gates.verify_codes(verifier, [scan.code for scan in items]))
+            prepare=lambda items: verifier.check_many([scan.code for scan in items]))
     return writer
 
 

@@ -10,12 +10,7 @@ first gets in.
 from __future__ import annotations
 
 import base64
-import logging
-import multiprocessing
-import os
-import threading
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,10 +35,9 @@ from exhibit_crm.models import (
     ZoneAccess,
 )
 
-from .codes import BadgeRef, Verifier, verify_many
+from .codes import BadgeRef, Verifier
 from .rules import Badge, Verdict, Where, ZoneRules, judge_badge, judge_presence
 
-log = logging.getLogger(__name__)
 # bound parameters per IN list: under every backend's limit
 CHUNK = 1000
 # a device's last_seen_at is rewritten at most this often: the dashboard shows minutes, not milliseconds
@@ -121,64 +115,6 @@ def gate_context(session: Session, *, device_id: int) -> GateContext:
         access=frozenset((type_id, day_of.get(day_id)) for type_id, day_id in access))
     return GateContext(device_id, device_name, gate_id, gate_name, zone.name, zone.name_zh, edition_name, timezone,
                        rules, types, day_of)
-
-
-# Worker processes that check signatures of big batches beside the process that judges them; started on first use.
-PARALLEL_FROM = 1000
-_pool_lock = threading.Lock()
-_pool_state: dict[str, ProcessPoolExecutor | None] = {}
-
-
-def _pool() -> ProcessPoolExecutor | None:
-    """The process's signature-checking workers (one fewer than the cores), or None on a single core."""
-    with _pool_lock:
-        if "pool" not in _pool_state:
-            workers = (os.cpu_count() or 1) - 1
-            _pool_state["pool"] = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn")) if workers > 0 else None
-        return _pool_state["pool"]
-
-
-def _drop_pool() -> None:
-    with _pool_lock:
-        pool = _pool_state.pop("pool", None)
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-def verify_codes(verifier: Verifier, codes: list[str], *, parallel_from: int | None = None) -> list[BadgeRef | None]:
-    """What each code names, or None for a code that does not verify (Verifier.check, which remembers codes).
-
-    Signature checks are the costliest part of judging a scan (0.1–0.2 ms each, holding the GIL), so when a batch
-    brings at least `parallel_from` (PARALLEL_FROM) codes this process has not verified before, worker processes
-    check a share of them while this one checks its own: the same check with the same public key.
-    """
-    limit = PARALLEL_FROM if parallel_from is None else parallel_from
-    todo = [code for code in dict.fromkeys(codes) if isinstance(code, str) and not verifier.knows(code)]
-    if len(todo) >= limit and (pool := _pool()) is not None:
-        _verify_spread(verifier, todo, pool)
-    return [verifier.check(code) for code in codes]
-
-
-def _verify_spread(verifier: Verifier, todo: list[str], pool: ProcessPoolExecutor) -> None:
-    shares = pool._max_workers + 1
-    parts = [todo[i::shares] for i in range(shares)]
-    key = verifier.key_material()
-    try:
-        futures = [pool.submit(verify_many, key, part) for part in parts[1:]]
-    except RuntimeError:  # a pool that broke or shut down: check everything here
-        _drop_pool()
-        return
-    for code in parts[0]:
-        verifier.check(code)
-    for part, future in zip(parts[1:], futures, strict=True):
-        try:
-            found = future.result()
-        except Exception:  # noqa: BLE001  (a worker died: those codes are checked here, one by one)
-            log.warning("a signature-checking worker failed; checking its codes in this process", exc_info=True)
-            _drop_pool()
-            continue
-        verifier.remember({code: BadgeRef(*ref) for code, ref in zip(part, found, strict=True) if ref is not None})
 
 
 @dataclass
@@ -321,7 +257,7 @@ def record_scans(session: Session | Connection, *, scans: list[ScanRequest], ver
     db = _Db(connection)
     keys = {(s.gate.device_id, s.scan_id) for s in scans}
     recorded = {(d, s): (v, r, reg) for d, s, v, r, reg in db.by_key("verdict, reason, registration_id", keys)}
-    refs = verify_codes(verifier, [s.code for s in scans])
+    refs = verifier.check_many([s.code for s in scans])
     people = db.people({r.registration_id for r in refs if r} | {v[2] for v in recorded.values() if v[2]})
     first: dict[tuple[int, str], int] = {}
     static: list[Verdict | None] = []

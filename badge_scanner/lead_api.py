@@ -117,7 +117,7 @@ def _writer(request: Request) -> GroupWriter:
 
         writer = state._lead_writer = GroupWriter(
             state.engine, record, connection=True, name="lead scan",
-            prepare=lambda items: [verifier.check(request.code) for _exhibitor, _user, request in items])
+            prepare=lambda items: verifier.check_many([request.code for _exhibitor, _user, request in items]))
     return writer
 
 

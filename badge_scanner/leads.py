@@ -370,7 +370,7 @@ class _GroupScan:
             (e, s): _Seen(s, verdict, reason, lead_id) for e, s, verdict, reason, lead_id in db.pairs(
                 LEAD_SCAN.name, "verdict, reason, lead_id", "exhibitor_id", "scan_id",
                 {(e, request.scan_id) for e, _u, request in items})}
-        self.refs = [verifier.check(request.code) for _e, _u, request in items]
+        self.refs = verifier.check_many([request.code for _e, _u, request in items])
         registration_ids = {ref.registration_id for ref in self.refs if ref}
         self.leads: dict[tuple[int, int], _LeadRow] = {}
         self._read_leads(db.pairs(LEAD.name, _LEAD_READ, "exhibitor_id", "registration_id",
