@@ -17,10 +17,10 @@ from starlette.responses import JSONResponse, Response
 from exhibit_crm.errors import InvalidInput, validate_input
 from exhibit_crm.models import utcnow
 from exhibit_crm.web import openapi
-from exhibit_crm.web.guard import principal, run_service
+from exhibit_crm.web.guard import principal
 from exhibit_crm.web.openapi import Operation
 
-from .api import item_error
+from .api import item_error, record_batch
 from .codes import load_signer
 from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
 from .writer import GroupWriter
@@ -162,7 +162,8 @@ async def post_lead_batch(request: Request) -> Response:
     parsed = [_batch_item(index, data) for index, data in enumerate(items)]
     valid = [(who.exhibitor_id, who.id, item) for item in parsed if isinstance(item, LeadScanRequest)]
     verifier = load_signer(request.app.state.settings.data_dir).verifier
-    judged = iter(await run_service(request, scan_leads, items=valid, verifier=verifier, now=utcnow()))
+    judged = iter(await record_batch(request, verifier, [item.code for _e, _u, item in valid], scan_leads,
+                                     items=valid, verifier=verifier, now=utcnow()))
     results = []
     for index, item in enumerate(parsed):
         if isinstance(item, LeadScanRequest):

@@ -111,7 +111,7 @@ class GroupWriter:
             self._prepare(items)
         for attempt in range(ATTEMPTS):
             try:
-                with self._exclusive():
+                with _turn(self._lock_path):
                     if self._connection:
                         with self._engine.begin() as connection:
                             return self._fn(connection, items=items)
@@ -121,20 +121,28 @@ class GroupWriter:
                     raise
         raise AssertionError("unreachable")
 
-    @contextlib.contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        """On SQLite, the writers of all processes take turns through a file lock before asking for the database's
-        write lock: SQLite makes a busy writer sleep and poll (1, 2, 5, 10 … ms), the kernel hands a file lock over
-        at once, so two server processes do not add those sleeps to every scan's answer."""
-        if self._lock_path is None:
-            yield
-            return
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)  # a few microseconds; no descriptor left open
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # releases the lock
+
+def run_in_turn(engine: Engine, fn: Callable[..., Any], /, **kwargs) -> Any:
+    """run_in_session in the writers' turn (see _turn): for big writes outside a GroupWriter, such as offline
+    batches, so that they queue with the group writers instead of polling for SQLite's lock."""
+    with _turn(_writer_lock_path(engine)):
+        return run_in_session(engine, fn, **kwargs)
+
+
+@contextlib.contextmanager
+def _turn(lock_path: str | None) -> Iterator[None]:
+    """On SQLite, the writers of all processes take turns through a file lock before asking for the database's
+    write lock: SQLite makes a busy writer sleep and poll (1, 2, 5, 10 … ms), the kernel hands a file lock over
+    at once, so two server processes do not add those sleeps to every scan's answer."""
+    if lock_path is None:
+        yield
+        return
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)  # a few microseconds; no descriptor left open
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _writer_lock_path(engine: Engine) -> str | None:

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -240,19 +241,38 @@ def batch_upload(base: str, token: str, codes: list[str], *, run: str, api: str,
     return {"seconds": elapsed, "cpu_ms_per_scan": cpu * 1000 / len(codes), "load_avg_1m": os.getloadavg()[0]}
 
 
+def uploads_together(base: str, tokens: list[str], codes: list[str], *, run: str, api: str, server_pid: int) -> dict:
+    """Several devices upload their offline batches at once (a share of `codes` each), as a hall's devices do when
+    the network comes back: seconds from the first request to the last answer, the server's CPU per scan."""
+    shares = [codes[i::len(tokens)] for i in range(len(tokens))]
+    cpu_before = cpu_seconds(server_pid)
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
+        list(pool.map(lambda job: batch_upload(base, job[0], job[1], run=f"{run}-{job[2]}", api=api,
+                                               server_pid=server_pid),
+                      [(token, share, i) for i, (token, share) in enumerate(zip(tokens, shares, strict=True))]))
+    elapsed = time.perf_counter() - began
+    cpu = cpu_seconds(server_pid) - cpu_before
+    return {"seconds": elapsed, "cpu_ms_per_scan": cpu * 1000 / len(codes), "load_avg_1m": os.getloadavg()[0]}
+
+
 def measure(backend: str, url: str, args: argparse.Namespace, workdir: Path, common: dict) -> None:
     data_dir = workdir / "data"
     with fresh_database(workdir=workdir, server_url=None if backend == "sqlite" else url) as engine:
-        tokens, edition_id = build(engine, people=args.people, devices=args.connections + 1)
+        devices = args.connections + args.uploaders
+        tokens, edition_id = build(engine, people=args.people, devices=devices)
         if args.api == "leads":
-            tokens = build_booths(engine, edition_id, exhibitors=args.connections + 1)
+            tokens = build_booths(engine, edition_id, exhibitors=devices)
+        uploaders = tokens[args.connections:]
         codes = codes_of(engine, data_dir)
         # The batches get badges of their own, and every wrk run its own slice of the rest, so (unless a run sends
         # more scans than its slice holds) each scan brings a badge the server has not verified yet: the worst
         # case for the signature check, which a real show's repeated scans make cheaper.
-        batch_codes = [codes[len(codes) - (i + 1) * args.batch_size:len(codes) - i * args.batch_size]
-                       for i in range(args.runs)]
-        online = codes[:len(codes) - args.runs * args.batch_size]
+        # ... and so do the rounds of uploads by several devices at once (batch_size scans a round in all)
+        reserved = [codes[len(codes) - (i + 1) * args.batch_size:len(codes) - i * args.batch_size]
+                    for i in range(2 * args.runs)]
+        batch_codes, together_codes = reserved[:args.runs], reserved[args.runs:]
+        online = codes[:len(codes) - 2 * args.runs * args.batch_size]
         slices = [online[i::args.runs + 1] for i in range(args.runs + 1)]
         script = workdir / "gate.lua"
         script.write_text(WRK_SCRIPT)
@@ -265,7 +285,7 @@ def measure(backend: str, url: str, args: argparse.Namespace, workdir: Path, com
         def wrk(run: str, codes_slice: list[str], seconds: int, pid: int) -> dict:
             codes_file = workdir / f"codes-{run}.txt"
             codes_file.write_text("\n".join(codes_slice) + "\n")
-            return run_wrk(base, tokens=tokens[:-1], codes_file=codes_file, run=run, seconds=seconds,
+            return run_wrk(base, tokens=tokens[:args.connections], codes_file=codes_file, run=run, seconds=seconds,
                            connections=args.connections, threads=args.wrk_threads, script=script, api=args.api,
                            server_pid=pid)
 
@@ -276,10 +296,14 @@ def measure(backend: str, url: str, args: argparse.Namespace, workdir: Path, com
                 log(f"{backend} {args.api} run {i}: {run['requests'] / (run['duration_us'] / 1e6):.0f}/s, p99 "
                     f"{run['p99_us'] / 1000:.1f} ms, {run['server_cpu_ms_per_scan']} ms CPU a scan, load "
                     f"{run['load_avg_1m']}")
-            first = [batch_upload(base, tokens[-1], batch_codes[i], run=f"b{i}", api=args.api, server_pid=pid)
+            first = [batch_upload(base, uploaders[0], batch_codes[i], run=f"b{i}", api=args.api, server_pid=pid)
                      for i in range(args.runs)]
-            again = [batch_upload(base, tokens[-1], batch_codes[i], run=f"a{i}", api=args.api, server_pid=pid)
+            again = [batch_upload(base, uploaders[0], batch_codes[i], run=f"a{i}", api=args.api, server_pid=pid)
                      for i in range(args.runs)]
+            first_together = [uploads_together(base, uploaders, together_codes[i], run=f"t{i}", api=args.api,
+                                               server_pid=pid) for i in range(args.runs)]
+            again_together = [uploads_together(base, uploaders, together_codes[i], run=f"u{i}", api=args.api,
+                                               server_pid=pid) for i in range(args.runs)]
         engine = fresh_engine(db_url)
         with session_scope(engine) as session:
             stored = session.scalar(select(func.count()).select_from(LeadScan if args.api == "leads" else Scan))
@@ -297,10 +321,13 @@ def measure(backend: str, url: str, args: argparse.Namespace, workdir: Path, com
               "non_2xx": sum(r["non_2xx"] for r in runs),
               "socket_errors": sum(r["socket_errors"] for r in runs), "scans_stored": stored,
               "table_rows": args.people, "config": config, "at": now_iso()})
-        for label, uploads in (("first_sight", first), ("seen_before", again)):
+        for label, devices_at_once, uploads in (("first_sight", 1, first), ("seen_before", 1, again),
+                                                ("first_sight", args.uploaders, first_together),
+                                                ("seen_before", args.uploaders, again_together)):
             seconds = median([u["seconds"] for u in uploads])
             emit({**common, "backend": backend, "op": f"{'lead' if args.api == 'leads' else 'scan'}_batch_upload",
-                  "badges": label, "unit": "scan", "count": args.batch_size * args.runs, "runs": args.runs,
+                  "badges": label, "devices_at_once": devices_at_once, "unit": "scan",
+                  "count": args.batch_size * args.runs, "runs": args.runs,
                   "median_s": seconds, "per_s": round(args.batch_size / seconds),
                   "per_s_runs": [round(args.batch_size / u["seconds"]) for u in uploads],
                   "server_cpu_ms_per_scan": round(median([u["cpu_ms_per_scan"] for u in uploads]), 3),
@@ -324,8 +351,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1)")
     p.add_argument("--seconds", type=int, default=10, help="length of one run (default 10)")
     p.add_argument("--runs", type=int, default=3, help="runs; figures are medians (default 3)")
-    p.add_argument("--people", type=int, default=100_000, help="registrations (default 100,000)")
+    p.add_argument("--people", type=int, default=130_000, help="registrations (default 130,000)")
     p.add_argument("--batch-size", type=int, default=10_000, help="scans per offline batch (default 10,000)")
+    p.add_argument("--uploaders", type=int, default=2,
+                   help="devices uploading their batches at once in the second round (default 2)")
     p.add_argument("--port", type=int, default=8765)
     return p
 
@@ -337,8 +366,8 @@ def main(argv: list[str]) -> int:
             "Install it with:  sudo apt-get install -y --no-install-recommends wrk   (Debian/Ubuntu)\n"
             "              or:  brew install wrk   (macOS)")
         return 2
-    if args.people < args.batch_size * args.runs + (args.runs + 1) * 1000:
-        log(f"--people must leave room for {args.runs} batches of {args.batch_size} badges and the wrk runs")
+    if args.people < 2 * args.batch_size * args.runs + (args.runs + 1) * 1000:
+        log(f"--people must leave room for {2 * args.runs} batches of {args.batch_size} badges and the wrk runs")
         return 2
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     with tempfile.TemporaryDirectory(prefix="exhibit-crm-bench-gates-") as tmp:
