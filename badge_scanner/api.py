@@ -5,6 +5,7 @@ Every call needs a gate device's bearer token; the device's gate fixes the zone.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime, timedelta
 from typing import Literal
@@ -199,20 +200,27 @@ async def scan_batch(request: Request) -> Response:
     if len(scans) > MAX_BATCH:
         raise InvalidInput("invalid", f"scans: at most {MAX_BATCH} in one batch", field="scans")
     now = utcnow()
+    verifier = _verifier(request)
+    checks = start_checks(verifier, scans)
     items = [_item(gate, i, data, now) for i, data in enumerate(scans)]
     valid = [item for item in items if isinstance(item, gates.ScanRequest)]
-    verifier = _verifier(request)
-    judged = iter(await record_batch(request, verifier, [scan.code for scan in valid], gates.record_scans,
-                                      scans=valid, verifier=verifier, now=now, last_seen=_last_seen(request))
-                  if valid else [])
+    judged = iter(await record_batch(request, checks, gates.record_scans, scans=valid, verifier=verifier, now=now,
+                                     last_seen=_last_seen(request)) if valid else [])
     return JSONResponse({"results": [next(judged) if isinstance(item, gates.ScanRequest) else item
                                      for item in items]})
 
 
-async def record_batch(request: Request, verifier: Verifier, codes: list[str], fn, /, **kwargs) -> list:
-    """Record an offline batch (scanner and lead APIs alike): its badge signatures are checked first, outside the
-    write transaction, then it is written in the writers' turn."""
-    await run_in_threadpool(verifier.check_many, codes)
+def start_checks(verifier: Verifier, items: list) -> asyncio.Future:
+    """Check the badge signatures of a batch's items (as sent) in a worker thread, while the items are validated:
+    the checks run mostly outside the GIL, and the verifier remembers the codes for the judging."""
+    codes = [item.get("code") for item in items if isinstance(item, dict)]
+    return asyncio.ensure_future(run_in_threadpool(verifier.check_many, codes))
+
+
+async def record_batch(request: Request, checks: asyncio.Future, fn, /, **kwargs) -> list:
+    """Record an offline batch (scanner and lead APIs alike) once its signature checks are done — outside the write
+    transaction — in the writers' turn."""
+    await checks
     return await run_in_threadpool(run_in_turn, request.app.state.engine, fn, **kwargs)
 
 

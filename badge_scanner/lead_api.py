@@ -20,7 +20,7 @@ from exhibit_crm.web import openapi
 from exhibit_crm.web.guard import principal
 from exhibit_crm.web.openapi import Operation
 
-from .api import item_error, record_batch
+from .api import item_error, record_batch, start_checks
 from .codes import load_signer
 from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
 from .writer import GroupWriter
@@ -159,11 +159,11 @@ async def post_lead_batch(request: Request) -> Response:
         raise InvalidInput("invalid", "leads: a list of booth scans", field="leads")
     if len(items) > MAX_BATCH:
         raise InvalidInput("invalid", f"leads: at most {MAX_BATCH} in one batch", field="leads")
+    verifier = load_signer(request.app.state.settings.data_dir).verifier
+    checks = start_checks(verifier, items)
     parsed = [_batch_item(index, data) for index, data in enumerate(items)]
     valid = [(who.exhibitor_id, who.id, item) for item in parsed if isinstance(item, LeadScanRequest)]
-    verifier = load_signer(request.app.state.settings.data_dir).verifier
-    judged = iter(await record_batch(request, verifier, [item.code for _e, _u, item in valid], scan_leads,
-                                     items=valid, verifier=verifier, now=utcnow()))
+    judged = iter(await record_batch(request, checks, scan_leads, items=valid, verifier=verifier, now=utcnow()))
     results = []
     for index, item in enumerate(parsed):
         if isinstance(item, LeadScanRequest):
