@@ -24,7 +24,7 @@ from exhibit_crm.web.openapi import Operation
 from . import gates
 from .codes import Verifier, load_signer
 from .rules import REASONS
-from .writer import GroupWriter, run_in_turn
+from .writer import POSTGRES_WRITERS, GroupWriter, run_in_turn
 
 DEVICE = ("device",)
 MAX_BATCH = 10_000
@@ -143,7 +143,7 @@ def _writer(request: Request) -> GroupWriter:
             return gates.record_scans(session, scans=items, verifier=verifier, now=utcnow(), last_seen=last_seen)
 
         writer = state._scan_writer = GroupWriter(
-            state.engine, record, connection=True,
+            state.engine, record, connection=True, postgres_threads=POSTGRES_WRITERS,
             prepare=lambda items: verifier.check_many([scan.code for scan in items]))
     return writer
 

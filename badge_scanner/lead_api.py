@@ -23,7 +23,7 @@ from exhibit_crm.web.openapi import Operation
 from .api import item_error, record_batch, start_checks
 from .codes import load_signer
 from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
-from .writer import GroupWriter
+from .writer import POSTGRES_WRITERS, GroupWriter
 
 EXHIBITOR_USER = ("exhibitor_user",)
 MAX_BATCH = 10_000
@@ -116,7 +116,7 @@ def _writer(request: Request) -> GroupWriter:
             return record_lead_scans(connection, items=items, verifier=verifier, now=utcnow())
 
         writer = state._lead_writer = GroupWriter(
-            state.engine, record, connection=True, name="lead scan",
+            state.engine, record, connection=True, name="lead scan", postgres_threads=POSTGRES_WRITERS,
             prepare=lambda items: verifier.check_many([request.code for _exhibitor, _user, request in items]))
     return writer
 

@@ -1,0 +1,43 @@
+"""Group commit: answers after the commit, one writer on SQLite, several groups in flight on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from badge_scanner.writer import GroupWriter
+
+
+def test_groups_are_answered_in_order_and_postgresql_has_several_in_flight(engine):
+    postgres = engine.dialect.name == "postgresql"
+    first_started, both_in = threading.Event(), threading.Barrier(2, timeout=10)
+    lock, active, most = threading.Lock(), [0], [0]
+
+    def record(connection, *, items):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+            if items[0] == "a":
+                first_started.set()
+            if postgres and items[0] in ("a", "b"):
+                both_in.wait()  # "a" is answered only once "b" runs beside it: two transactions in flight
+            return [f"{item}!" for item in items]
+        finally:
+            with lock:
+                active[0] -= 1
+
+    writer = GroupWriter(engine, record, connection=True, postgres_threads=3)
+
+    async def scenario():
+        a = asyncio.ensure_future(writer.submit("a"))
+        assert await asyncio.to_thread(first_started.wait, 10)
+        rest = [asyncio.ensure_future(writer.submit(item)) for item in ("b", "c", "d", "e")]
+        return await asyncio.gather(a, *rest)
+
+    assert asyncio.run(scenario()) == ["a!", "b!", "c!", "d!", "e!"]
+    if postgres:
+        assert 2 <= most[0] <= 3
+    else:
+        assert most[0] == 1  # SQLite: one writer, one transaction at a time
