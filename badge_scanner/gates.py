@@ -10,6 +10,7 @@ first gets in.
 from __future__ import annotations
 
 import base64
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -140,6 +141,7 @@ def _chunks(values: list) -> Iterable[list]:
 _SCAN_COLUMNS = ("scan_id", "device_id", "gate_id", "zone_id", "registration_id", "badge_version", "direction",
                  "scanned_at", "received_at", "verdict", "reason", "device_verdict", "device_reason", "offline",
                  "left_at")
+_SCAN_VALUES = operator.itemgetter(*_SCAN_COLUMNS)  # a scan row's values in column order
 _PRESENCE_COLUMNS = ("registration_id", "edition_id", "zone_id", "entered_at", "entry_scan_id", "updated_at")
 
 
@@ -228,7 +230,7 @@ class _Db:
 
     def insert_scans(self, rows: list[dict]) -> None:
         self.many(f"INSERT INTO {SCAN.name} ({', '.join(_SCAN_COLUMNS)}) VALUES ({self.marks(len(_SCAN_COLUMNS))})",
-                  [tuple(row[c] for c in _SCAN_COLUMNS) for row in rows])
+                  list(map(_SCAN_VALUES, rows)))
 
     def save_presence(self, rows: list[tuple]) -> None:
         self.many(f"INSERT INTO {PRESENCE.name} ({', '.join(_PRESENCE_COLUMNS)}) VALUES "

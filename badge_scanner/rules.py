@@ -5,6 +5,7 @@ The order of the checks decides which reason a scan gets when several apply; it 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -33,13 +34,16 @@ class ZoneRules:
 
     def show_day(self, at: datetime) -> date | None:
         """The show day whose opening hours (widened by the zone's margin) hold `at`, or None when closed."""
-        local = at.astimezone(self.timezone)
-        for day, opens, closes in self.days:
-            start = datetime.combine(day, opens, self.timezone) - self.margin
-            end = datetime.combine(day, closes, self.timezone) + self.margin
-            if start <= local <= end:
+        for day, start, end in self._open_spans:
+            if start <= at <= end:
                 return day
         return None
+
+    @functools.cached_property
+    def _open_spans(self) -> tuple[tuple[date, datetime, datetime], ...]:
+        """(day, opening - margin, closing + margin) as aware times, worked out once per rules."""
+        return tuple((day, datetime.combine(day, opens, self.timezone) - self.margin,
+                      datetime.combine(day, closes, self.timezone) + self.margin) for day, opens, closes in self.days)
 
     def admits_type(self, badge_type_id: int) -> bool:
         return any(type_id == badge_type_id for type_id, _day in self.access)
@@ -80,8 +84,13 @@ class Verdict:
         return self.verdict == ACCEPTED
 
 
+# Verdicts are plain values: one of each, made once (thousands of scans a second are judged)
+_REJECTED = {reason: Verdict(REJECTED, reason) for reason in REASONS}
+ENTER, LEAVE, PASS = Verdict(ACCEPTED, move="enter"), Verdict(ACCEPTED, move="leave"), Verdict(ACCEPTED)
+
+
 def rejected(reason: str) -> Verdict:
-    return Verdict(REJECTED, reason)
+    return _REJECTED.get(reason) or Verdict(REJECTED, reason)
 
 
 def judge_badge(rules: ZoneRules, badge: Badge | None, *, version: int, direction: str,
@@ -111,10 +120,10 @@ def judge_presence(rules: ZoneRules, where: Where | None, *, direction: str, at:
     inside = where is not None and where.zone_id == rules.zone_id
     if direction == "out":
         if inside:
-            return Verdict(ACCEPTED, move="leave")
-        return rejected("not_inside") if rules.reentry == "strict" else Verdict(ACCEPTED)
+            return LEAVE
+        return rejected("not_inside") if rules.reentry == "strict" else PASS
     if inside and where.entered_at is not None and timedelta(0) <= at - where.entered_at <= DUPLICATE_WINDOW:
         return rejected("duplicate")
     if inside and rules.reentry == "strict":
         return rejected("already_inside")
-    return Verdict(ACCEPTED, move="enter")
+    return ENTER
