@@ -5,12 +5,13 @@ Every call needs a gate device's bearer token; the device's gate fixes the zone.
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,10 +23,19 @@ from exhibit_crm.web.guard import principal, read_service
 from exhibit_crm.web.openapi import Operation
 
 from . import gates
-from .codes import Verifier, load_signer
+from .codes import (
+    BadgeRef,
+    Verifier,
+    checking_processes,
+    drop_checking_processes,
+    load_signer,
+    verify_many,
+    warm_checking_processes,
+)
 from .rules import REASONS
 from .writer import POSTGRES_WRITERS, GroupWriter, run_in_turn
 
+log = logging.getLogger(__name__)
 DEVICE = ("device",)
 MAX_BATCH = 10_000
 # a device clock this far ahead of the server's is wrong, and a scan "from the future" would dodge the rules
@@ -49,6 +59,9 @@ class ScanIn(BaseModel):
     device_verdict: Literal["accepted", "rejected"] | None = Field(default=None,
                                                                    description="What the offline device decided.")
     device_reason: str | None = Field(default=None, max_length=30, description="The offline device's reason.")
+
+
+_SCANS = TypeAdapter(list[ScanIn])  # a batch's items validated in one call
 
 
 class ScanBatchIn(BaseModel):
@@ -145,11 +158,14 @@ def _writer(request: Request) -> GroupWriter:
         writer = state._scan_writer = GroupWriter(
             state.engine, record, connection=True, postgres_threads=POSTGRES_WRITERS,
             prepare=lambda items: verifier.check_many([scan.code for scan in items]))
+        warm_checking_processes()  # a device that scans online may upload offline batches later
     return writer
 
 
-def _scan_request(gate: gates.GateContext, scan: ScanIn, now: datetime, field: str = "scanned_at") -> gates.ScanRequest:
-    if scan.scanned_at is not None and scan.scanned_at > now + MAX_CLOCK_AHEAD:
+def _scan_request(gate: gates.GateContext, scan: ScanIn, latest: datetime,
+                  field: str = "scanned_at") -> gates.ScanRequest:
+    """The scan to judge; `latest` is the server's clock plus MAX_CLOCK_AHEAD."""
+    if scan.scanned_at is not None and scan.scanned_at > latest:
         raise InvalidInput("invalid", f"{field}: later than the server's clock; set the device's clock",
                            field=field)
     return gates.ScanRequest(gate=gate, code=scan.code, direction=scan.direction, scan_id=scan.scan_id,
@@ -167,14 +183,15 @@ async def _body(request: Request) -> object:
 async def scan(request: Request) -> Response:
     gate = await _gate(request)
     body = validate_input(ScanIn, await _body(request))
-    result = await _writer(request).submit(_scan_request(gate, body, utcnow()))
+    result = await _writer(request).submit(_scan_request(gate, body, utcnow() + MAX_CLOCK_AHEAD))
     return JSONResponse(result)
 
 
-def _item(gate: gates.GateContext, index: int, data: object, now: datetime) -> gates.ScanRequest | dict:
+def _item(gate: gates.GateContext, index: int, data: object, latest: datetime,
+          validated: ScanIn | None = None) -> gates.ScanRequest | dict:
     """A batch item as a scan to judge, or the error entry that takes its place."""
     try:
-        return _scan_request(gate, ScanIn.model_validate(data), now, f"scans[{index}].scanned_at")
+        return _scan_request(gate, validated or ScanIn.model_validate(data), latest, f"scans[{index}].scanned_at")
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join([f"scans[{index}]", *(str(part) for part in first["loc"])])
@@ -202,26 +219,83 @@ async def scan_batch(request: Request) -> Response:
     now = utcnow()
     verifier = _verifier(request)
     checks = start_checks(verifier, scans)
-    items = [_item(gate, i, data, now) for i, data in enumerate(scans)]
-    valid = [item for item in items if isinstance(item, gates.ScanRequest)]
-    judged = iter(await record_batch(request, checks, gates.record_scans, scans=valid, verifier=verifier, now=now,
-                                     last_seen=_last_seen(request)) if valid else [])
+    latest = now + MAX_CLOCK_AHEAD
+    try:  # the whole list in one go, the usual case; item by item to find the faults otherwise
+        validated = _SCANS.validate_python(scans)
+    except ValidationError:
+        validated = [None] * len(scans)
+    items = [_item(gate, i, data, latest, valid) for i, (data, valid) in enumerate(zip(scans, validated, strict=True))]
+    entries = [item if isinstance(item, gates.ScanRequest) else None for item in items]
+    judged = iter(await record_batch(request, checks, gates.record_scans, entries, "scans", verifier=verifier,
+                                     now=now, last_seen=_last_seen(request)) if any(entries) else [])
     return JSONResponse({"results": [next(judged) if isinstance(item, gates.ScanRequest) else item
                                      for item in items]})
 
 
-def start_checks(verifier: Verifier, items: list) -> asyncio.Future:
-    """Check the badge signatures of a batch's items (as sent) in a worker thread, while the items are validated:
-    the checks run mostly outside the GIL, and the verifier remembers the codes for the judging."""
-    codes = [item.get("code") for item in items if isinstance(item, dict)]
-    return asyncio.ensure_future(run_in_threadpool(verifier.check_many, codes))
+# an offline batch's codes go to the checking processes in chunks of this many, and are recorded chunk by chunk
+CHECK_CHUNK = 1000
 
 
-async def record_batch(request: Request, checks: asyncio.Future, fn, /, **kwargs) -> list:
-    """Record an offline batch (scanner and lead APIs alike) once its signature checks are done — outside the write
-    transaction — in the writers' turn."""
-    await checks
-    return await run_in_threadpool(run_in_turn, request.app.state.engine, fn, **kwargs)
+@dataclass
+class BatchChecks:
+    """The signature checks of an offline batch's items (as sent), chunk by chunk: started before the items are
+    validated, in processes that share no GIL with the validating and recording, so the recording of one chunk runs
+    while the next chunks are checked."""
+
+    verifier: Verifier
+    codes: list
+    futures: list  # per chunk of CHECK_CHUNK items: a Future of verify_many's answers, or None (checked here)
+
+    def wait(self, chunk: int) -> None:
+        """Remember the codes of this chunk that verified, once its check is done (in the recording thread)."""
+        future = self.futures[chunk]
+        if future is None:
+            return
+        codes = self.codes[chunk * CHECK_CHUNK:(chunk + 1) * CHECK_CHUNK]
+        try:
+            found = future.result()
+        except Exception:  # noqa: BLE001  (a process that failed: the recording checks these codes itself)
+            log.warning("a badge-checking process failed; checking its codes in this process", exc_info=True)
+            drop_checking_processes()
+            return
+        self.verifier.remember({code: BadgeRef(*ref) for code, ref in zip(codes, found, strict=True) if ref})
+
+
+def start_checks(verifier: Verifier, items: list) -> BatchChecks:
+    """Send a batch's codes to the checking processes, one chunk a job (nothing to do for codes already known)."""
+    codes = [item.get("code") if isinstance(item, dict) else None for item in items]
+    pool = checking_processes() if any(not verifier.knows(code) for code in codes if isinstance(code, str)) else None
+    futures = []
+    key = verifier.key_material()
+    for start in range(0, len(codes), CHECK_CHUNK):
+        chunk = [code if isinstance(code, str) and not verifier.knows(code) else None
+                 for code in codes[start:start + CHECK_CHUNK]]
+        future = None
+        if pool is not None and any(chunk):
+            try:
+                future = pool.submit(verify_many, key, chunk)
+            except RuntimeError:  # a pool that broke or shut down: this process checks them
+                drop_checking_processes()
+                pool = None
+        futures.append(future)
+    return BatchChecks(verifier, codes, futures)
+
+
+async def record_batch(request: Request, checks: BatchChecks, fn, entries: list, key: str, /, **kwargs) -> list:
+    """Record an offline batch (scanner and lead APIs alike) in one transaction in the writers' turn: `entries`
+    holds, for each item as sent, what `fn` records (as `key`) or None for an item refused before. Chunk by chunk,
+    each once its signature checks are done, so the checks of the next chunks run meanwhile."""
+
+    def chunk_by_chunk(session) -> list:
+        results = []
+        for chunk, start in enumerate(range(0, len(entries), CHECK_CHUNK)):
+            checks.wait(chunk)
+            part = [entry for entry in entries[start:start + CHECK_CHUNK] if entry is not None]
+            if part:
+                results += fn(session, **{key: part}, **kwargs)
+        return results
+
+    return await run_in_threadpool(run_in_turn, request.app.state.engine, chunk_by_chunk)
 
 
 async def scanner_snapshot(request: Request) -> Response:

@@ -16,11 +16,12 @@ import functools
 import hashlib
 import hmac
 import itertools
+import multiprocessing
 import os
 import re
 import struct
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +127,13 @@ class Verifier:
         pem = self._key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         return pem.decode("ascii")
 
+    def key_material(self) -> tuple[str, bytes]:
+        """("sodium", libsodium's secret key) for the server's verifier, else ("public", the raw public key): what
+        `verify_many` needs to check codes the same way in a checking process of ours."""
+        if self._sodium_key is not None:
+            return "sodium", self._sodium_key
+        return "public", self.public_key_raw()
+
     def fingerprint(self) -> str:
         return hashlib.sha256(self.public_key_raw()).hexdigest()
 
@@ -205,6 +213,67 @@ class Verifier:
             if len(self._known) > KNOWN_CODES:
                 for code in list(itertools.islice(self._known, len(self._known) - KNOWN_CODES * 9 // 10)):
                     del self._known[code]
+
+
+@functools.cache
+def _verifier_of(kind: str, key: bytes) -> Verifier:
+    if kind == "sodium":
+        return Signer(Ed25519PrivateKey.from_private_bytes(key[:32])).verifier
+    return Verifier.from_raw(key)
+
+
+def verify_many(key: tuple[str, bytes], codes: list[object]) -> list[tuple[int, int] | None]:
+    """(registration id, badge version) of each code, or None where it does not verify: run by the checking
+    processes, which get `Verifier.key_material()` through their pipe and send back plain tuples."""
+    verifier = _verifier_of(*key)
+    found: list[tuple[int, int] | None] = []
+    for code in codes:
+        try:
+            ref = verifier.verify(code)
+        except InvalidCode:
+            found.append(None)
+        else:
+            found.append((ref.registration_id, ref.badge_version))
+    return found
+
+
+_processes_lock = threading.Lock()
+_processes: dict[str, ProcessPoolExecutor | None] = {}
+
+
+def checking_processes() -> ProcessPoolExecutor | None:
+    """Processes (one fewer than the cores) that check the badge codes of offline batches while this process records
+    them: unlike threads they share no GIL with the recording. Started on first use; None on a single core."""
+    with _processes_lock:
+        if "pool" not in _processes:
+            cores = os.cpu_count() or 1
+            _processes["pool"] = ProcessPoolExecutor(
+                max_workers=cores - 1, mp_context=multiprocessing.get_context("spawn")) if cores > 1 else None
+        return _processes["pool"]
+
+
+def warm_checking_processes() -> None:
+    """Start the checking processes in the background (spawning one takes about a second), so that the first
+    offline batch does not wait for them: called when a process starts taking gate or booth scans."""
+
+    def start() -> None:
+        pool = checking_processes()
+        if pool is not None:
+            try:
+                for job in [pool.submit(int) for _ in range((os.cpu_count() or 1) - 1)]:
+                    job.result()
+            except Exception:  # noqa: BLE001  (the first batch starts them again, or checks its codes itself)
+                drop_checking_processes()
+
+    threading.Thread(target=start, name="badge-check-start", daemon=True).start()
+
+
+def drop_checking_processes() -> None:
+    """Forget a pool that failed; the next batch starts a new one."""
+    with _processes_lock:
+        pool = _processes.pop("pool", None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _decode(code: str) -> bytes:

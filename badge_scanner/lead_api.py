@@ -21,7 +21,7 @@ from exhibit_crm.web.guard import principal
 from exhibit_crm.web.openapi import Operation
 
 from .api import item_error, record_batch, start_checks
-from .codes import load_signer
+from .codes import load_signer, warm_checking_processes
 from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
 from .writer import POSTGRES_WRITERS, GroupWriter
 
@@ -118,6 +118,7 @@ def _writer(request: Request) -> GroupWriter:
         writer = state._lead_writer = GroupWriter(
             state.engine, record, connection=True, name="lead scan", postgres_threads=POSTGRES_WRITERS,
             prepare=lambda items: verifier.check_many([request.code for _exhibitor, _user, request in items]))
+        warm_checking_processes()  # a phone that scans online may upload offline batches later
     return writer
 
 
@@ -162,8 +163,8 @@ async def post_lead_batch(request: Request) -> Response:
     verifier = load_signer(request.app.state.settings.data_dir).verifier
     checks = start_checks(verifier, items)
     parsed = [_batch_item(index, data) for index, data in enumerate(items)]
-    valid = [(who.exhibitor_id, who.id, item) for item in parsed if isinstance(item, LeadScanRequest)]
-    judged = iter(await record_batch(request, checks, scan_leads, items=valid, verifier=verifier, now=utcnow()))
+    entries = [(who.exhibitor_id, who.id, item) if isinstance(item, LeadScanRequest) else None for item in parsed]
+    judged = iter(await record_batch(request, checks, scan_leads, entries, "items", verifier=verifier, now=utcnow()))
     results = []
     for index, item in enumerate(parsed):
         if isinstance(item, LeadScanRequest):

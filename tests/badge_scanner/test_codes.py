@@ -221,3 +221,12 @@ def test_the_servers_check_by_signing_again_agrees_with_the_public_key_check(sig
     answers = [(outcome(signer.verifier, text), outcome(public, text)) for text in candidates]
     assert all(ours == theirs for ours, theirs in answers)
     assert sum(isinstance(ours, BadgeRef) for ours, _ in answers) == 5  # the four issued codes and the lower case one
+
+
+def test_verify_many_in_a_checking_process_answers_as_verify_does(signer):
+    good, forged = signer.sign(7, 2), Signer.generate().sign(7, 2)
+    public = Verifier.from_raw(signer.verifier.public_key_raw())
+    assert signer.verifier.key_material()[0] == "sodium" and public.key_material()[0] == "public"
+    for verifier in (signer.verifier, public):
+        assert codes.verify_many(verifier.key_material(), [good, "Z" * CODE_LENGTH, "short", forged, None]) == [
+            (7, 2), None, None, None, None]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
-from badge_scanner.codes import load_signer
+from badge_scanner import api as scanner_api
+from badge_scanner.codes import Signer, load_signer
 from exhibit_crm import auth
 from exhibit_crm.models import BadgeType, Gate, GateDevice, Scan, Zone, ZoneAccess
 from exhibit_crm.models.types import utcnow
@@ -211,3 +213,38 @@ def test_the_scanner_routes_are_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert paths["/api/v1/scans"]["post"]["x-kinds"] == ["device"]
     assert {"/api/v1/scans/batch", "/api/v1/scanner/snapshot"} <= paths.keys()
+
+
+def _walk_in_and_out(show, count=20):
+    start = datetime(2026, 3, 10, 3, tzinfo=UTC)
+    return [{"code": show["code"], "direction": "in" if i % 2 == 0 else "out", "scan_id": f"off-{i}",
+             "scanned_at": (start + timedelta(minutes=i)).isoformat(), "offline": True} for i in range(count)]
+
+
+def test_a_batch_recorded_chunk_by_chunk_answers_as_one_transaction_would(client, show, db, monkeypatch):
+    # chunks of 3: a person's ins and outs, a repeated scan_id and a forged code fall in different chunks
+    monkeypatch.setattr(scanner_api, "CHECK_CHUNK", 3)
+    forged = Signer.generate().sign(show["registration"].id, 1)
+    scans = [*_walk_in_and_out(show), {**_walk_in_and_out(show)[2], "direction": "out"},
+             {"code": forged, "direction": "in", "scan_id": "forged"}, {"direction": "in", "scan_id": "bad"}]
+    results = client.post("/api/v1/scans/batch", json={"scans": scans}, headers=bearer(show["token"])).json()["results"]
+    assert [r["verdict"] for r in results[:20]] == ["accepted"] * 20
+    assert results[20] == results[2]  # the scan id seen before answers as before, direction aside
+    assert (results[21]["verdict"], results[21]["reason"]) == ("rejected", "invalid_code")
+    assert results[22]["error"]["field"] == "scans[22].code"
+    assert len(db(lambda s: s.exec(select(Scan)).all())) == 21
+
+
+def test_a_checking_process_that_fails_leaves_its_codes_to_the_recording(client, show, db, monkeypatch):
+    class BrokenPool:
+        def submit(self, *args):
+            failed = Future()
+            failed.set_exception(RuntimeError("the process died"))
+            return failed
+
+    monkeypatch.setattr(scanner_api, "checking_processes", lambda: BrokenPool())
+    monkeypatch.setattr(scanner_api, "drop_checking_processes", lambda: None)
+    results = client.post("/api/v1/scans/batch", json={"scans": _walk_in_and_out(show, 4)},
+                          headers=bearer(show["token"])).json()["results"]
+    assert [r["verdict"] for r in results] == ["accepted"] * 4
+    assert results[0]["person"]["name"] == "王伟"
