@@ -83,7 +83,7 @@ class GateContext:
         return self.rules.zone_id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScanRequest:
     """One scan as a device reports it; scanned_at None means now (the server's clock)."""
 
