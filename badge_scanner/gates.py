@@ -122,7 +122,7 @@ def gate_context(session: Session, *, device_id: int) -> GateContext:
                        rules, types, day_of)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Person:
     badge: Badge
     name: str
@@ -171,7 +171,11 @@ class _Db:
 
     def time(self, at: datetime | None) -> object:
         """An aware datetime as the database stores it (naive UTC, a string on SQLite)."""
-        return None if at is None else self._to_db(_naive(at))
+        if at is None:
+            return None
+        if self._to_db is _sqlite_text:  # one expression for the common case: two scans' times a scan
+            return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return self._to_db(_naive(at))
 
     def marks(self, count: int) -> str:
         return ", ".join([self._mark] * count)
@@ -242,7 +246,7 @@ class _Db:
         self.many(f"UPDATE {SCAN.name} SET left_at = {self._mark} WHERE id = {self._mark}", left)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Pending:
     """An entry judged in this transaction whose scan id is known only after the insert."""
 
@@ -373,8 +377,10 @@ def _touch_devices(connection: Connection, devices: set[int], now: datetime,
 def _presence_row(db: _Db, registration_id: int, edition_id: int, where: Where, rows: list[dict],
                   ids: dict[tuple[int, str], int], updated: object) -> tuple:
     entry = where.entry
-    if isinstance(entry, _Pending):
-        entry = ids[(rows[entry.index]["device_id"], rows[entry.index]["scan_id"])]
+    if isinstance(entry, _Pending):  # entered by a scan of this transaction: its row holds the time, converted
+        row = rows[entry.index]
+        return (registration_id, edition_id, where.zone_id, row["scanned_at"], ids[(row["device_id"], row["scan_id"])],
+                updated)
     return (registration_id, edition_id, where.zone_id, db.time(where.entered_at), entry, updated)
 
 

@@ -52,7 +52,7 @@ class ZoneRules:
         return (badge_type_id, None) in self.access or (badge_type_id, day) in self.access
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Badge:
     """The registration a verified code names, as the rules see it."""
 
@@ -63,7 +63,7 @@ class Badge:
     badge_type_id: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Where:
     """Where a person is now: a zone (or None) since when, and the entry that put them there."""
 
