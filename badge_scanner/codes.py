@@ -16,6 +16,7 @@ import functools
 import hashlib
 import hmac
 import itertools
+import logging
 import multiprocessing
 import os
 import re
@@ -32,6 +33,7 @@ from nacl import bindings as sodium
 
 from exhibit_crm.errors import DomainError
 
+log = logging.getLogger(__name__)
 FORMAT = 1
 KEY_FILE = "badge-signing-key.pem"
 _HEADER = struct.Struct(">BBIH")
@@ -266,6 +268,55 @@ def warm_checking_processes() -> None:
                 drop_checking_processes()
 
     threading.Thread(target=start, name="badge-check-start", daemon=True).start()
+
+
+# an offline batch's codes go to the checking processes in chunks of this many, and are recorded chunk by chunk
+CHECK_CHUNK = 1000
+
+
+@dataclass
+class BatchChecks:
+    """The signature checks of an offline batch's codes (one per item as sent, None where there is none), chunk by
+    chunk: started before the items are validated, in processes that share no GIL with the validating and
+    recording, so the recording of one chunk runs while the next chunks are checked."""
+
+    verifier: Verifier
+    codes: list
+    futures: list  # per chunk: a Future of verify_many's answers, or None (checked by the recording process)
+    chunk_size: int = CHECK_CHUNK
+
+    def wait(self, chunk: int) -> None:
+        """Remember the codes of this chunk that verified, once its check is done (in the recording thread)."""
+        future = self.futures[chunk]
+        if future is None:
+            return
+        codes = self.codes[chunk * self.chunk_size:(chunk + 1) * self.chunk_size]
+        try:
+            found = future.result()
+        except Exception:  # noqa: BLE001  (a process that failed: the recording checks these codes itself)
+            log.warning("a badge-checking process failed; checking its codes in this process", exc_info=True)
+            drop_checking_processes()
+            return
+        self.verifier.remember({code: BadgeRef(*ref) for code, ref in zip(codes, found, strict=True) if ref})
+
+
+def start_checks(verifier: Verifier, codes: list) -> BatchChecks:
+    """Send a batch's codes to the checking processes, one chunk a job (nothing to do for codes already known)."""
+    chunks = [[code if isinstance(code, str) and not verifier.knows(code) else None
+               for code in codes[start:start + CHECK_CHUNK]] for start in range(0, len(codes), CHECK_CHUNK)]
+    pool = checking_processes() if any(any(chunk) for chunk in chunks) else None
+    key = verifier.key_material()
+    futures = []
+    for chunk in chunks:
+        future = None
+        if pool is not None and any(chunk):
+            try:
+                future = pool.submit(verify_many, key, chunk)
+            except RuntimeError:  # a pool that broke or shut down: the recording process checks them
+                drop_checking_processes()
+                pool = None
+        futures.append(future)
+    return BatchChecks(verifier, codes, futures, CHECK_CHUNK)
 
 
 def drop_checking_processes() -> None:

@@ -20,8 +20,8 @@ from exhibit_crm.web import openapi
 from exhibit_crm.web.guard import principal
 from exhibit_crm.web.openapi import Operation
 
-from .api import item_error, record_batch, start_checks
-from .codes import load_signer, warm_checking_processes
+from .api import item_error, record_batch
+from .codes import load_signer, start_checks, warm_checking_processes
 from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
 from .writer import POSTGRES_WRITERS, GroupWriter
 
@@ -161,7 +161,7 @@ async def post_lead_batch(request: Request) -> Response:
     if len(items) > MAX_BATCH:
         raise InvalidInput("invalid", f"leads: at most {MAX_BATCH} in one batch", field="leads")
     verifier = load_signer(request.app.state.settings.data_dir).verifier
-    checks = start_checks(verifier, items)
+    checks = start_checks(verifier, [data.get("code") if isinstance(data, dict) else None for data in items])
     parsed = [_batch_item(index, data) for index, data in enumerate(items)]
     entries = [(who.exhibitor_id, who.id, item) if isinstance(item, LeadScanRequest) else None for item in parsed]
     judged = iter(await record_batch(request, checks, scan_leads, entries, "items", verifier=verifier, now=utcnow()))

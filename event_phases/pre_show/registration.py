@@ -38,7 +38,7 @@ from sqlmodel import Field, Session, SQLModel
 from badge_scanner import badges
 from badge_scanner.codes import Signer
 from event_phases.pre_show import matchmaking
-from exhibit_crm import audit, contacts, i18n, outbox
+from exhibit_crm import audit, contacts, outbox
 from exhibit_crm.answers import FormRefused, check_answers
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound
 from exhibit_crm.models import (
@@ -52,7 +52,7 @@ from exhibit_crm.models import (
     utcnow,
 )
 from exhibit_crm.settings import LANGUAGES
-from exhibit_crm.web.templating import templates
+from exhibit_crm.web.templating import render_in
 from exporters.badges import QR_ATTACHMENT
 
 SOURCE = "online"
@@ -466,14 +466,6 @@ def _contact_of(session: Session, registration: Registration) -> Contact:
     return session.get(Contact, registration.contact_id)
 
 
-def _render(name: str, language: str, context: dict) -> str:
-    token = i18n.current_language.set(language)
-    try:
-        return templates.env.get_template(name).render(context, language=language)
-    finally:
-        i18n.current_language.reset(token)
-
-
 def _mail(*, kind: str, view: EBadge, language: str,
           attachments: tuple[tuple[str, str, bytes], ...] = ()) -> outbox.Outgoing | None:
     """One of the two mails in the registrant's language; None when the person gave no e-mail address."""
@@ -482,9 +474,9 @@ def _mail(*, kind: str, view: EBadge, language: str,
     language = language if language in LANGUAGES else "zh-CN"
     context = {"view": view, "badge": view.badge}
     return outbox.Outgoing(to_addr=view.email, to_name=view.badge.full_name,
-                           subject=_render(f"mail/{kind}_subject.txt", language, context).strip(),
-                           text_body=_render(f"mail/{kind}.txt", language, context),
-                           html_body=_render(f"mail/{kind}.html", language, context),
+                           subject=render_in(f"mail/{kind}_subject.txt", language, context).strip(),
+                           text_body=render_in(f"mail/{kind}.txt", language, context),
+                           html_body=render_in(f"mail/{kind}.html", language, context),
                            attachments=attachments, kind=kind, contact_id=view.contact_id)
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from badge_scanner import api as scanner_api
+from badge_scanner import codes
 from badge_scanner.codes import Signer, load_signer
 from exhibit_crm import auth
 from exhibit_crm.models import BadgeType, Gate, GateDevice, Scan, Zone, ZoneAccess
@@ -223,7 +223,7 @@ def _walk_in_and_out(show, count=20):
 
 def test_a_batch_recorded_chunk_by_chunk_answers_as_one_transaction_would(client, show, db, monkeypatch):
     # chunks of 3: a person's ins and outs, a repeated scan_id and a forged code fall in different chunks
-    monkeypatch.setattr(scanner_api, "CHECK_CHUNK", 3)
+    monkeypatch.setattr(codes, "CHECK_CHUNK", 3)
     forged = Signer.generate().sign(show["registration"].id, 1)
     scans = [*_walk_in_and_out(show), {**_walk_in_and_out(show)[2], "direction": "out"},
              {"code": forged, "direction": "in", "scan_id": "forged"}, {"direction": "in", "scan_id": "bad"}]
@@ -242,8 +242,8 @@ def test_a_checking_process_that_fails_leaves_its_codes_to_the_recording(client,
             failed.set_exception(RuntimeError("the process died"))
             return failed
 
-    monkeypatch.setattr(scanner_api, "checking_processes", lambda: BrokenPool())
-    monkeypatch.setattr(scanner_api, "drop_checking_processes", lambda: None)
+    monkeypatch.setattr(codes, "checking_processes", lambda: BrokenPool())
+    monkeypatch.setattr(codes, "drop_checking_processes", lambda: None)
     results = client.post("/api/v1/scans/batch", json={"scans": _walk_in_and_out(show, 4)},
                           headers=bearer(show["token"])).json()["results"]
     assert [r["verdict"] for r in results] == ["accepted"] * 4
