@@ -18,6 +18,7 @@ from exhibit_crm.errors import Forbidden, InvalidInput, validate_input
 from exhibit_crm.models import utcnow
 from exhibit_crm.web import openapi
 from exhibit_crm.web.guard import principal, read_service
+from exhibit_crm.web.hot import FastJSONResponse
 from exhibit_crm.web.openapi import Operation
 
 from . import gates
@@ -170,20 +171,25 @@ async def scan(request: Request) -> Response:
     gate = await _gate(request)
     body = validate_input(ScanIn, await _body(request))
     result = await _writer(request).submit(_scan_request(gate, body, utcnow() + MAX_CLOCK_AHEAD))
-    return JSONResponse(result)
+    return FastJSONResponse(result)
 
 
 def _item(gate: gates.GateContext, index: int, data: object, latest: datetime) -> gates.ScanRequest | dict:
     """A batch item as a scan to judge, or the error entry that takes its place."""
     try:
-        return _scan_request(gate, ScanIn.model_validate(data), latest, f"scans[{index}].scanned_at")
+        scan = ScanIn.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join([f"scans[{index}]", *(str(part) for part in first["loc"])])
-        message = f"{field}: {first['msg']}"
+        return item_error(data, field, f"{field}: {first['msg']}")
+    return _valid_item(gate, index, scan, latest)
+
+
+def _valid_item(gate: gates.GateContext, index: int, scan: ScanIn, latest: datetime) -> gates.ScanRequest | dict:
+    try:
+        return _scan_request(gate, scan, latest, f"scans[{index}].scanned_at")
     except InvalidInput as exc:
-        field, message = exc.field, exc.message
-    return item_error(data, field, message)
+        return item_error({"scan_id": scan.scan_id}, exc.field, exc.message)
 
 
 def item_error(data: object, field: str, message: str) -> dict:
@@ -195,23 +201,41 @@ def item_error(data: object, field: str, message: str) -> dict:
 
 async def scan_batch(request: Request) -> Response:
     gate = await _gate(request)
-    body = await _body(request)
+    now = utcnow()
+    verifier = _verifier(request)
+    scans, valid = await _batch(request)
+    checks = start_checks(verifier, [scan.code if valid else _code_of(scan) for scan in scans])
+    latest = now + MAX_CLOCK_AHEAD
+    items = [(_valid_item if valid else _item)(gate, i, scan, latest) for i, scan in enumerate(scans)]
+    entries = [item if isinstance(item, gates.ScanRequest) else None for item in items]
+    judged = iter(await record_batch(request, checks, gates.record_scans, entries, "scans", verifier=verifier,
+                                     now=now, last_seen=_last_seen(request)) if any(entries) else [])
+    return FastJSONResponse({"results": [next(judged) if isinstance(item, gates.ScanRequest) else item
+                                         for item in items]})
+
+
+async def _batch(request: Request) -> tuple[list, bool]:
+    """The batch's items and whether they are all valid ScanIn; else the items as sent, to be judged one by one.
+
+    A batch is validated as a whole straight from its JSON (14 ms for 10,000 scans, against 29 ms to parse it and
+    validate item by item); only a batch that fails that is taken apart item by item, to name each bad item."""
+    try:
+        return ScanBatchIn.model_validate_json(await request.body()).scans, True
+    except ValidationError:
+        return _batch_list(await _body(request)), False
+
+
+def _code_of(data: object) -> object:
+    return data.get("code") if isinstance(data, dict) else None
+
+
+def _batch_list(body: object) -> list:
     scans = body.get("scans") if isinstance(body, dict) else None
     if not isinstance(scans, list):
         raise InvalidInput("invalid", "scans: a list of scans", field="scans")
     if len(scans) > MAX_BATCH:
         raise InvalidInput("invalid", f"scans: at most {MAX_BATCH} in one batch", field="scans")
-    now = utcnow()
-    verifier = _verifier(request)
-    checks = start_checks(verifier, [data.get("code") if isinstance(data, dict) else None for data in scans])
-    latest = now + MAX_CLOCK_AHEAD
-    # item by item: pydantic validates 10,000 scans in 28 ms this way and in 73 ms as one list[ScanIn]
-    items = [_item(gate, i, data, latest) for i, data in enumerate(scans)]
-    entries = [item if isinstance(item, gates.ScanRequest) else None for item in items]
-    judged = iter(await record_batch(request, checks, gates.record_scans, entries, "scans", verifier=verifier,
-                                     now=now, last_seen=_last_seen(request)) if any(entries) else [])
-    return JSONResponse({"results": [next(judged) if isinstance(item, gates.ScanRequest) else item
-                                     for item in items]})
+    return scans
 
 
 async def record_batch(request: Request, checks: BatchChecks, fn, entries: list, key: str, /, **kwargs) -> list:

@@ -83,9 +83,10 @@ class GateContext:
         return self.rules.zone_id
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ScanRequest:
-    """One scan as a device reports it; scanned_at None means now (the server's clock)."""
+    """One scan as a device reports it; scanned_at None means now (the server's clock). Not frozen: a frozen
+    dataclass takes 1.4 µs to build against 0.6, and an offline batch builds 10,000."""
 
     gate: GateContext
     code: str
@@ -142,6 +143,7 @@ _SCAN_COLUMNS = ("scan_id", "device_id", "gate_id", "zone_id", "registration_id"
                  "scanned_at", "received_at", "verdict", "reason", "device_verdict", "device_reason", "offline",
                  "left_at")
 _SCAN_VALUES = operator.itemgetter(*_SCAN_COLUMNS)  # a scan row's values in column order
+_SCAN_VALUES_WITH_ID = operator.itemgetter("id", *_SCAN_COLUMNS)
 _PRESENCE_COLUMNS = ("registration_id", "edition_id", "zone_id", "entered_at", "entry_scan_id", "updated_at")
 
 
@@ -232,9 +234,21 @@ class _Db:
             found.update({reg: Where(zone, self._from_db(entered), entry) for reg, zone, entered, entry in rows})
         return found
 
-    def insert_scans(self, rows: list[dict]) -> None:
-        self.many(f"INSERT INTO {SCAN.name} ({', '.join(_SCAN_COLUMNS)}) VALUES ({self.marks(len(_SCAN_COLUMNS))})",
-                  list(map(_SCAN_VALUES, rows)))
+    def insert_scans(self, rows: list[dict]) -> list[int] | None:
+        """Insert scan rows; on SQLite with ids given here, which it returns. There this transaction holds the
+        database's write lock (BEGIN IMMEDIATE), so the ids after the highest are ours, and looking them up after
+        the insert would cost as much again as a fifth of the insert."""
+        if self.postgres:
+            self.many(f"INSERT INTO {SCAN.name} ({', '.join(_SCAN_COLUMNS)}) VALUES "
+                      f"({self.marks(len(_SCAN_COLUMNS))})", list(map(_SCAN_VALUES, rows)))
+            return None
+        top = self.rows(f"SELECT COALESCE(MAX(id), 0) FROM {SCAN.name}", [])[0][0]
+        ids = list(range(top + 1, top + 1 + len(rows)))
+        for pk, row in zip(ids, rows, strict=True):
+            row["id"] = pk
+        self.many(f"INSERT INTO {SCAN.name} (id, {', '.join(_SCAN_COLUMNS)}) VALUES "
+                  f"({self.marks(len(_SCAN_COLUMNS) + 1)})", list(map(_SCAN_VALUES_WITH_ID, rows)))
+        return ids
 
     def save_presence(self, rows: list[tuple]) -> None:
         self.many(f"INSERT INTO {PRESENCE.name} ({', '.join(_PRESENCE_COLUMNS)}) VALUES "
@@ -348,12 +362,13 @@ def _answer(scan_id: str, verdict: str, reason: str | None, person: _Person | No
 def _write(db: _Db, rows: list[dict], where: dict[int, Where], moved: dict[int, int], left: list[tuple],
            now: datetime) -> None:
     """Insert the scans, then point presence at the new entries and close the entries people left."""
-    if rows:
-        db.insert_scans(rows)
+    ids = db.insert_scans(rows) if rows else None
     if moved:
-        entries = [where[reg].entry for reg in moved if isinstance(where[reg].entry, _Pending)]
-        keys = {(rows[e.index]["device_id"], rows[e.index]["scan_id"]) for e in entries}
-        ids = {(d, s): pk for d, s, pk in db.by_key("id", keys)} if keys else {}
+        if ids is None:  # PostgreSQL: the new entries' ids are looked up
+            entries = [where[reg].entry for reg in moved if isinstance(where[reg].entry, _Pending)]
+            keys = {(rows[e.index]["device_id"], rows[e.index]["scan_id"]) for e in entries}
+            found = {(d, s): pk for d, s, pk in db.by_key("id", keys)} if keys else {}
+            ids = [found.get((row["device_id"], row["scan_id"])) for row in rows]
         updated = db.time(now)
         db.save_presence([_presence_row(db, reg, edition_id, where[reg], rows, ids, updated)
                           for reg, edition_id in sorted(moved.items())])
@@ -374,12 +389,11 @@ def _touch_devices(connection: Connection, devices: set[int], now: datetime,
                            .values(last_seen_at=now))
 
 
-def _presence_row(db: _Db, registration_id: int, edition_id: int, where: Where, rows: list[dict],
-                  ids: dict[tuple[int, str], int], updated: object) -> tuple:
+def _presence_row(db: _Db, registration_id: int, edition_id: int, where: Where, rows: list[dict], ids: list,
+                  updated: object) -> tuple:
     entry = where.entry
     if isinstance(entry, _Pending):  # entered by a scan of this transaction: its row holds the time, converted
-        row = rows[entry.index]
-        return (registration_id, edition_id, where.zone_id, row["scanned_at"], ids[(row["device_id"], row["scan_id"])],
+        return (registration_id, edition_id, where.zone_id, rows[entry.index]["scanned_at"], ids[entry.index],
                 updated)
     return (registration_id, edition_id, where.zone_id, db.time(where.entered_at), entry, updated)
 

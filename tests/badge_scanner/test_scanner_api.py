@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from badge_scanner import codes
+from badge_scanner import api, codes
 from badge_scanner.codes import Signer, load_signer
 from exhibit_crm import auth
-from exhibit_crm.models import BadgeType, Gate, GateDevice, Scan, Zone, ZoneAccess
+from exhibit_crm.models import BadgeType, Gate, GateDevice, Presence, Scan, Zone, ZoneAccess
 from exhibit_crm.models.types import utcnow
 from tests import factories
 
@@ -32,7 +32,8 @@ def show(session, settings):
     session.commit()
     reg = factories.registration(session, ed, full_name="王伟", company="广州华美家居有限公司")
     code = load_signer(settings.data_dir).sign(reg.id, 1)
-    return {"edition": ed, "token": token, "device": device, "code": code, "registration": reg, "gate": gate}
+    return {"edition": ed, "token": token, "device": device, "code": code, "registration": reg, "gate": gate,
+            "signer": load_signer(settings.data_dir)}
 
 
 def bearer(token: str) -> dict:
@@ -187,6 +188,74 @@ def test_a_replayed_batch_returns_the_same_results_and_records_nothing_twice(cli
     assert again == first
     assert {r["verdict"] for r in first["results"]} == {"accepted"}
     assert len(db(lambda s: s.exec(select(Scan)).all())) == 20
+
+
+item_by_item = api._item
+
+
+def _every_form_of_a_valid_scan(show, session) -> list[dict]:
+    """Valid scans in every form a device may send them: offsets, Z, seconds as numbers, flags, extra fields, and
+    one scanned later than the server's clock allows (an error entry either way)."""
+    other = factories.registration(session, show["edition"], full_name="李娜", email="lina@example.cn")
+    code2 = show["signer"].sign(other.id, 1)
+    times = ["2026-03-10T11:00:00+08:00", "2026-03-10T03:05:00Z", "2026-03-10 03:10:00.123456789+00:00",
+             datetime(2026, 3, 10, 3, 15, tzinfo=UTC).timestamp(), None, "2026-03-10T03:20:00.5-00:00"]
+    scans = [{"code": [show["code"], code2][i % 2], "direction": ["in", "out", "in"][i % 3], "scan_id": f"f-{i}",
+              "scanned_at": at, "offline": i % 2 == 0, "device_verdict": "accepted" if i % 2 else None,
+              "device_reason": None, "firmware": "2.1"} for i, at in enumerate(times)]
+    scans[4].pop("scanned_at")
+    ahead = (utcnow() + timedelta(hours=1)).isoformat()
+    return [*scans, {"code": code2, "direction": "in", "scan_id": "f-ahead", "scanned_at": ahead},
+            {"code": "Z" * 116, "direction": "in", "scan_id": "f-forged", "offline": "true"}]
+
+
+def test_a_valid_batch_is_answered_as_when_it_is_taken_apart_item_by_item(client, show, session, db, monkeypatch):
+    # the same scans from two devices at one gate: the second batch has one malformed item more, which makes the
+    # server validate it item by item instead of as a whole
+    scans = _every_form_of_a_valid_scan(show, session)
+    token2, _device = auth.create_device(session, gate_id=show["gate"].id, name="Hall 1 scanner 2")
+    session.commit()
+    one_by_one = []
+    monkeypatch.setattr(api, "_item", lambda *args: one_by_one.append(args[1]) or item_by_item(*args))
+    whole = client.post("/api/v1/scans/batch", json={"scans": scans}, headers=bearer(show["token"])).json()["results"]
+    assert one_by_one == []
+    apart = client.post("/api/v1/scans/batch", json={"scans": [*scans, {"scan_id": "bad"}]},
+                        headers=bearer(token2)).json()["results"]
+    assert one_by_one == list(range(9))
+    assert apart[-1]["error"]["field"] == "scans[8].code"
+    assert whole == apart[:-1]
+    assert whole[6] == {"scan_id": "f-ahead", "error": {
+        "code": "invalid", "field": "scans[6].scanned_at",
+        "message": "scans[6].scanned_at: later than the server's clock; set the device's clock"}}
+    assert [r.get("verdict") for r in whole] == ["accepted"] * 6 + [None, "rejected"]
+
+    def rows(device_id):
+        return lambda s: s.exec(select(Scan.scan_id, Scan.direction, Scan.scanned_at, Scan.offline,
+                                       Scan.device_verdict, Scan.verdict, Scan.reason)
+                                .where(Scan.device_id == device_id).order_by(Scan.id)).all()
+
+    def sent_times(found):  # f-4 and f-forged have no scanned_at: each batch took the server's clock
+        return [row if row[0] not in {"f-4", "f-forged"} else row[:2] + row[3:] for row in found]
+
+    first, second = db(rows(show["device"].id)), db(rows(_device.id))
+    assert len(first) == 7
+    assert first[2][2] == datetime(2026, 3, 10, 3, 10, 0, 123456, tzinfo=UTC)
+    assert sent_times(first) == sent_times(second)
+
+
+def test_after_a_batch_each_person_is_where_their_last_accepted_entry_put_them(client, show, session, db):
+    scans = [*_walk_in_and_out(show, 5), *_walk_in_and_out(show, 3)[::-1][:1]]
+    results = client.post("/api/v1/scans/batch", json={"scans": scans}, headers=bearer(show["token"])).json()
+    assert [r["verdict"] for r in results["results"]] == ["accepted"] * 6
+    entry = db(lambda s: s.exec(select(Scan).where(Scan.scan_id == "off-4")).one())
+    presence = db(lambda s: s.get(Presence, show["registration"].id))
+    assert (presence.zone_id, presence.entry_scan_id, presence.entered_at) == (entry.zone_id, entry.id,
+                                                                               entry.scanned_at)
+    assert entry.left_at is None
+    earlier = db(lambda s: s.exec(select(Scan.scan_id, Scan.left_at).where(Scan.direction == "in")
+                                  .order_by(Scan.id)).all())
+    assert [(scan_id, left is None) for scan_id, left in earlier] == [("off-0", False), ("off-2", False),
+                                                                    ("off-4", True)]
 
 
 @pytest.mark.parametrize(("body", "field"), [({}, "scans"), ({"scans": "x"}, "scans"),
