@@ -12,21 +12,21 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from exhibit_crm.errors import InvalidInput, validate_input
 from exhibit_crm.models import utcnow
 from exhibit_crm.web import openapi
 from exhibit_crm.web.guard import principal
+from exhibit_crm.web.hot import FastJSONResponse
 from exhibit_crm.web.openapi import Operation
 
-from .api import item_error, record_batch
+from .api import MAX_BATCH, code_of, item_error, read_batch, record_batch
 from .codes import load_signer, start_checks, warm_checking_processes
 from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
 from .writer import POSTGRES_WRITERS, GroupWriter
 
 EXHIBITOR_USER = ("exhibitor_user",)
-MAX_BATCH = 10_000
 
 
 class LeadIn(BaseModel):
@@ -135,7 +135,7 @@ async def post_lead(request: Request) -> Response:
     result = await _writer(request).submit((who.exhibitor_id, who.id, _request(data)))
     if isinstance(result, InvalidInput):
         raise result
-    return JSONResponse(result)
+    return FastJSONResponse(result)
 
 
 def _batch_item(index: int, data: object) -> LeadScanRequest | dict:
@@ -154,15 +154,10 @@ def _item_error(data: object, field: str, message: str) -> dict:
 
 async def post_lead_batch(request: Request) -> Response:
     who = await principal(request)
-    body = await _body(request)
-    items = body.get("leads") if isinstance(body, dict) else None
-    if not isinstance(items, list):
-        raise InvalidInput("invalid", "leads: a list of booth scans", field="leads")
-    if len(items) > MAX_BATCH:
-        raise InvalidInput("invalid", f"leads: at most {MAX_BATCH} in one batch", field="leads")
+    items, valid = await read_batch(request, LeadBatchIn, "leads", "a list of booth scans")
     verifier = load_signer(request.app.state.settings.data_dir).verifier
-    checks = start_checks(verifier, [data.get("code") if isinstance(data, dict) else None for data in items])
-    parsed = [_batch_item(index, data) for index, data in enumerate(items)]
+    checks = start_checks(verifier, [item.code if valid else code_of(item) for item in items])
+    parsed = [_request(item) for item in items] if valid else [_batch_item(i, data) for i, data in enumerate(items)]
     entries = [(who.exhibitor_id, who.id, item) if isinstance(item, LeadScanRequest) else None for item in parsed]
     judged = iter(await record_batch(request, checks, scan_leads, entries, "items", verifier=verifier, now=utcnow()))
     results = []
@@ -174,7 +169,7 @@ async def post_lead_batch(request: Request) -> Response:
                 outcome = _item_error(items[index], field, outcome.message.split(": ", 1)[-1])
             item = outcome
         results.append(item)
-    return JSONResponse({"results": results})
+    return FastJSONResponse({"results": results})
 
 
 routes = [

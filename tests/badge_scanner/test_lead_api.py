@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
+from badge_scanner import lead_api
 from badge_scanner.codes import load_signer
 from exhibit_crm import auth
 from exhibit_crm.models import AuditLog, Contact, Gate, Lead, LeadQuestion, LeadScan
@@ -102,6 +103,33 @@ def test_an_offline_batch_is_judged_in_order_and_a_replay_records_nothing(client
     session.expire_all()
     assert len(session.scalars(select(LeadScan)).all()) == 2
     assert len(session.scalars(select(Lead)).all()) == 2
+
+
+def test_a_batch_of_valid_items_is_answered_as_when_it_is_taken_apart_item_by_item(client, session, stand,
+                                                                                 monkeypatch):
+    # the second batch has one malformed item more, which makes the server validate it item by item; an unknown
+    # question is refused by the service either way
+    one_by_one = []
+    item_by_item = lead_api._batch_item
+    monkeypatch.setattr(lead_api, "_batch_item", lambda *args: one_by_one.append(args[0]) or item_by_item(*args))
+    leads = [{"code": stand["shared"], "scan_id": "v-1", "rating": "hot", "notes": "要样品",
+              "scanned_at": "2026-03-10T11:00:00+08:00", "app": "booth 3.2"},
+             {"code": stand["private"], "scan_id": "v-2", "answers": {"999999": True}},
+             {"code": "Z" * 116, "scan_id": "v-3"}]
+    whole = client.post("/api/v1/leads/batch", headers=stand["auth"], json={"leads": leads}).json()["results"]
+    assert one_by_one == []
+    apart = client.post("/api/v1/leads/batch", headers=stand["other"],
+                        json={"leads": [*leads, {"scan_id": "v-4"}]}).json()["results"]
+    assert one_by_one == [0, 1, 2, 3]
+    assert whole[1] == apart[1] == {"scan_id": "v-2", "error": {
+        "code": "invalid", "field": "leads[1].answers.999999", "message": whole[1]["error"]["message"]}}
+    assert [(r.get("verdict"), r.get("reason")) for r in whole] == [("accepted", None), (None, None),
+                                                                     ("rejected", "invalid_code")]
+    assert [(r.get("verdict"), r.get("reason")) for r in apart[:3]] == [("accepted", None), (None, None),
+                                                                         ("rejected", "invalid_code")]
+    assert [(r["lead"]["rating"], r["lead"]["notes"], r["visitor"]) for r in (whole[0], apart[0])] == [
+        ("hot", "要样品", whole[0]["visitor"])] * 2
+    assert whole[0]["visitor"]["email"] == "wang.wei@example.cn"
 
 
 def test_the_lead_list_downloads_and_is_audited(client, session, stand):
