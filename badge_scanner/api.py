@@ -24,7 +24,7 @@ from exhibit_crm.web.openapi import Operation
 from . import gates
 from .codes import BatchChecks, Verifier, load_signer, start_checks, warm_checking_processes
 from .rules import REASONS
-from .writer import POSTGRES_WRITERS, GroupWriter, run_in_turn
+from .writer import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter, run_in_turn
 
 DEVICE = ("device",)
 MAX_BATCH = 10_000
@@ -144,6 +144,7 @@ def _writer(request: Request) -> GroupWriter:
 
         writer = state._scan_writer = GroupWriter(
             state.engine, record, connection=True, postgres_threads=POSTGRES_WRITERS,
+            postgres_gather_s=POSTGRES_GATHER_S,
             prepare=lambda items: verifier.check_many([scan.code for scan in items]))
         warm_checking_processes()  # a device that scans online may upload offline batches later
     return writer

@@ -10,13 +10,15 @@ first gets in.
 from __future__ import annotations
 
 import base64
+import functools
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, Table, func, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 from exhibit_crm.errors import NotFound
@@ -134,16 +136,22 @@ class _Person:
         return {"name": self.name, "company": self.company, "badge_type": self.badge_type}
 
 
+@functools.cache
+def _postgres_types(table: Table) -> dict[str, str]:
+    """Each column's type as PostgreSQL names it, for array parameters."""
+    dialect = postgresql.dialect()
+    return {column.name: column.type.compile(dialect=dialect) for column in table.columns}
+
+
 def _chunks(values: list) -> Iterable[list]:
     for start in range(0, len(values), CHUNK):
         yield values[start:start + CHUNK]
 
 
-_SCAN_COLUMNS = ("scan_id", "device_id", "gate_id", "zone_id", "registration_id", "badge_version", "direction",
+_SCAN_COLUMNS = ("id", "scan_id", "device_id", "gate_id", "zone_id", "registration_id", "badge_version", "direction",
                  "scanned_at", "received_at", "verdict", "reason", "device_verdict", "device_reason", "offline",
                  "left_at")
 _SCAN_VALUES = operator.itemgetter(*_SCAN_COLUMNS)  # a scan row's values in column order
-_SCAN_VALUES_WITH_ID = operator.itemgetter("id", *_SCAN_COLUMNS)
 _PRESENCE_COLUMNS = ("registration_id", "edition_id", "zone_id", "entered_at", "entry_scan_id", "updated_at")
 
 
@@ -189,8 +197,39 @@ class _Db:
     def many(self, sql: str, params: list[tuple]) -> None:
         self.cursor.executemany(sql, params)
 
+    def among(self, column: str, values: list[int]) -> Iterable[tuple[str, list]]:
+        """(condition, parameters) for integer `column` IN values: on PostgreSQL one array parameter (`= ANY`), so
+        that the statement's text is the same whatever the number of values and psycopg prepares it once per
+        connection, sparing the server its parsing and planning; on SQLite IN lists of at most CHUNK values."""
+        if self.postgres:
+            yield f"{column} = ANY(%s::integer[])", [values]
+            return
+        for chunk in _chunks(values):
+            yield f"{column} IN ({self.marks(len(chunk))})", chunk
+
+    def insert(self, table: Table, columns: tuple[str, ...], rows: list[tuple], tail: str = "") -> None:
+        """Insert rows of values in `columns` order, `tail` after (ON CONFLICT …): on PostgreSQL one statement of one
+        text, an array a column through unnest (see `among`); on SQLite executemany, whose statement is prepared
+        once."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if not self.postgres:
+            self.many(f"INSERT INTO {table.name} ({names}) VALUES ({self.marks(len(columns))}){tail}", rows)
+            return
+        types = _postgres_types(table)
+        arrays = ", ".join(f"%s::{types[column]}[]" for column in columns)
+        self.cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}){tail}",
+                            [list(values) for values in zip(*rows, strict=True)])
+
     def by_key(self, columns: str, keys: set[tuple[int, str]]) -> Iterable[tuple]:
         """Scans recorded under these (device, scan_id) keys: device_id, scan_id, then `columns`."""
+        if self.postgres:
+            pairs = sorted(keys)
+            yield from self.rows(f"SELECT device_id, scan_id, {columns} FROM {SCAN.name} WHERE (device_id, scan_id) "
+                                 "IN (SELECT * FROM unnest(%s::integer[], %s::text[]))",
+                                 [[d for d, _s in pairs], [s for _d, s in pairs]])
+            return
         for chunk in _chunks(sorted(keys)):
             # two plain IN lists on the (device_id, scan_id) index; the few rows of other pairs they also find are
             # dropped here
@@ -201,14 +240,14 @@ class _Db:
 
     def people(self, ids: set[int]) -> dict[int, _Person]:
         found = {}
-        for chunk in _chunks(sorted(ids)):
+        for condition, params in self.among("r.id", sorted(ids)):
             rows = self.rows(
                 "SELECT r.id, r.edition_id, r.status, r.badge_version, r.badge_type_id, c.full_name, "
                 f"COALESCE(co.name, ''), t.code FROM {Registration.__tablename__} r "
                 f"JOIN {Contact.__tablename__} c ON c.id = r.contact_id "
                 f"JOIN {BadgeType.__tablename__} t ON t.id = r.badge_type_id "
                 f"LEFT JOIN {Company.__tablename__} co ON co.id = c.company_id "
-                f"WHERE r.id IN ({self.marks(len(chunk))})", chunk)
+                f"WHERE {condition}", params)
             for reg_id, edition_id, status, version, type_id, name, company, type_code in rows:
                 found[reg_id] = _Person(Badge(reg_id, edition_id, status, version, type_id), name, company,
                                         type_code)
@@ -222,38 +261,35 @@ class _Db:
         if self.postgres:
             # A row must exist to be locked; one made by a concurrent transaction makes this wait for it, then skip.
             at = self.time(now)
-            self.many(f"INSERT INTO {PRESENCE.name} ({', '.join(_PRESENCE_COLUMNS)}) VALUES "
-                      f"({self.marks(len(_PRESENCE_COLUMNS))}) ON CONFLICT (registration_id) DO NOTHING",
-                      [(i, people[i], None, None, None, at) for i in ids])
+            self.insert(PRESENCE, _PRESENCE_COLUMNS, [(i, people[i], None, None, None, at) for i in ids],
+                        " ON CONFLICT (registration_id) DO NOTHING")
         found = {}
         lock = " FOR UPDATE" if self.postgres else ""
-        for chunk in _chunks(ids):
+        for condition, params in self.among("registration_id", ids):
             rows = self.rows(f"SELECT registration_id, zone_id, entered_at, entry_scan_id FROM {PRESENCE.name} "
-                             f"WHERE registration_id IN ({self.marks(len(chunk))}) ORDER BY registration_id{lock}",
-                             chunk)
+                             f"WHERE {condition} ORDER BY registration_id{lock}", params)
             found.update({reg: Where(zone, self._from_db(entered), entry) for reg, zone, entered, entry in rows})
         return found
 
-    def insert_scans(self, rows: list[dict]) -> list[int] | None:
-        """Insert scan rows; on SQLite with ids given here, which it returns. There this transaction holds the
-        database's write lock (BEGIN IMMEDIATE), so the ids after the highest are ours, and looking them up after
-        the insert would cost as much again as a fifth of the insert."""
+    def insert_scans(self, rows: list[dict]) -> list[int]:
+        """Insert scan rows with ids given here, and return them: on SQLite the ids after the highest, which are ours
+        since this transaction holds the database's write lock (BEGIN IMMEDIATE); on PostgreSQL ids taken from the
+        table's sequence. Looking the new rows' ids up after the insert would cost a fifth of the insert again."""
         if self.postgres:
-            self.many(f"INSERT INTO {SCAN.name} ({', '.join(_SCAN_COLUMNS)}) VALUES "
-                      f"({self.marks(len(_SCAN_COLUMNS))})", list(map(_SCAN_VALUES, rows)))
-            return None
-        top = self.rows(f"SELECT COALESCE(MAX(id), 0) FROM {SCAN.name}", [])[0][0]
-        ids = list(range(top + 1, top + 1 + len(rows)))
+            ids = [pk for (pk,) in self.rows(f"SELECT nextval(pg_get_serial_sequence('{SCAN.name}', 'id')) FROM "
+                                             "generate_series(1, %s)", [len(rows)])]
+        else:
+            top = self.rows(f"SELECT COALESCE(MAX(id), 0) FROM {SCAN.name}", [])[0][0]
+            ids = list(range(top + 1, top + 1 + len(rows)))
         for pk, row in zip(ids, rows, strict=True):
             row["id"] = pk
-        self.many(f"INSERT INTO {SCAN.name} (id, {', '.join(_SCAN_COLUMNS)}) VALUES "
-                  f"({self.marks(len(_SCAN_COLUMNS) + 1)})", list(map(_SCAN_VALUES_WITH_ID, rows)))
+        self.insert(SCAN, _SCAN_COLUMNS, list(map(_SCAN_VALUES, rows)))
         return ids
 
     def save_presence(self, rows: list[tuple]) -> None:
-        self.many(f"INSERT INTO {PRESENCE.name} ({', '.join(_PRESENCE_COLUMNS)}) VALUES "
-                  f"({self.marks(len(_PRESENCE_COLUMNS))}) ON CONFLICT (registration_id) DO UPDATE SET "
-                  + ", ".join(f"{c} = excluded.{c}" for c in _PRESENCE_COLUMNS[2:]), rows)
+        """Presence rows, one per person at most (a statement may not update a row twice on PostgreSQL)."""
+        self.insert(PRESENCE, _PRESENCE_COLUMNS, rows, " ON CONFLICT (registration_id) DO UPDATE SET "
+                    + ", ".join(f"{c} = excluded.{c}" for c in _PRESENCE_COLUMNS[2:]))
 
     def close_entries(self, left: list[tuple]) -> None:
         """(left_at, scan pk) pairs."""
@@ -362,13 +398,8 @@ def _answer(scan_id: str, verdict: str, reason: str | None, person: _Person | No
 def _write(db: _Db, rows: list[dict], where: dict[int, Where], moved: dict[int, int], left: list[tuple],
            now: datetime) -> None:
     """Insert the scans, then point presence at the new entries and close the entries people left."""
-    ids = db.insert_scans(rows) if rows else None
+    ids = db.insert_scans(rows) if rows else []
     if moved:
-        if ids is None:  # PostgreSQL: the new entries' ids are looked up
-            entries = [where[reg].entry for reg in moved if isinstance(where[reg].entry, _Pending)]
-            keys = {(rows[e.index]["device_id"], rows[e.index]["scan_id"]) for e in entries}
-            found = {(d, s): pk for d, s, pk in db.by_key("id", keys)} if keys else {}
-            ids = [found.get((row["device_id"], row["scan_id"])) for row in rows]
         updated = db.time(now)
         db.save_presence([_presence_row(db, reg, edition_id, where[reg], rows, ids, updated)
                           for reg, edition_id in sorted(moved.items())])

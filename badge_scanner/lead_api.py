@@ -24,7 +24,7 @@ from exhibit_crm.web.openapi import Operation
 from .api import MAX_BATCH, code_of, item_error, read_batch, record_batch
 from .codes import load_signer, start_checks, warm_checking_processes
 from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
-from .writer import POSTGRES_WRITERS, GroupWriter
+from .writer import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
 
 EXHIBITOR_USER = ("exhibitor_user",)
 
@@ -117,6 +117,7 @@ def _writer(request: Request) -> GroupWriter:
 
         writer = state._lead_writer = GroupWriter(
             state.engine, record, connection=True, name="lead scan", postgres_threads=POSTGRES_WRITERS,
+            postgres_gather_s=POSTGRES_GATHER_S,
             prepare=lambda items: verifier.check_many([request.code for _exhibitor, _user, request in items]))
         warm_checking_processes()  # a phone that scans online may upload offline batches later
     return writer

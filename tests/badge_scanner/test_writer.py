@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 
 from badge_scanner.writer import GroupWriter
@@ -41,3 +42,25 @@ def test_groups_are_answered_in_order_and_postgresql_has_several_in_flight(engin
         assert 2 <= most[0] <= 3
     else:
         assert most[0] == 1  # SQLite: one writer, one transaction at a time
+
+
+
+def test_on_postgresql_a_group_grows_while_the_next_item_comes_within_the_gathering_time(engine):
+    taken = threading.Event()
+
+    class Watched(queue.Queue):
+        def get(self, *args, **kwargs):
+            item = super().get(*args, **kwargs)
+            taken.set()
+            return item
+
+    writer = GroupWriter(engine, lambda connection, *, items: items, connection=True, postgres_gather_s=5)
+    writer._queue = Watched()
+    writer._queue.put("a")
+    # "b" comes only once the writer has taken "a", well within the gathering time
+    threading.Thread(target=lambda: taken.wait(10) and writer._queue.put("b")).start()
+    group = writer._next_group()
+    if engine.dialect.name == "postgresql":
+        assert group == ["a", "b"]
+    else:
+        assert group[0] == "a"  # SQLite takes what is waiting and goes
