@@ -10,14 +10,15 @@ first gets in.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, func, or_, select, update
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
@@ -168,7 +169,8 @@ class _Db:
     def __init__(self, connection: Connection):
         dialect = connection.dialect
         self.postgres = dialect.name == "postgresql"
-        self.cursor = connection.connection.cursor()
+        self._dbapi = connection.connection
+        self.cursor = self._dbapi.cursor()
         self._mark = "%s" if self.postgres else "?"
         to_db = SCAN_WRITE_TYPE.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
         # SQLite stores times as text: SQLAlchemy's processor builds it from a dict of fields (~2 µs), isoformat
@@ -193,6 +195,21 @@ class _Db:
     def rows(self, sql: str, params: list) -> list[tuple]:
         self.cursor.execute(sql, params)
         return self.cursor.fetchall()
+
+    def query(self, sql: str, params: list) -> Callable[[], list[tuple]]:
+        """Send a query now and read its rows later, with what the returned function gives: in a pipeline the
+        statements sent before a read share its round trip."""
+        cursor = self._dbapi.cursor()
+        cursor.execute(sql, params)
+        return cursor.fetchall
+
+    def pipeline(self) -> contextlib.AbstractContextManager:
+        """On PostgreSQL psycopg's pipeline mode: statements go out without waiting for their answers and a read
+        waits only for what was sent before it, so a group's ten statements take four round trips. Errors of
+        statements that nothing read come out when the block ends."""
+        if not self.postgres:
+            return contextlib.nullcontext()
+        return self._dbapi.driver_connection.pipeline()
 
     def many(self, sql: str, params: list[tuple]) -> None:
         self.cursor.executemany(sql, params)
@@ -222,36 +239,40 @@ class _Db:
         self.cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}){tail}",
                             [list(values) for values in zip(*rows, strict=True)])
 
-    def by_key(self, columns: str, keys: set[tuple[int, str]]) -> Iterable[tuple]:
-        """Scans recorded under these (device, scan_id) keys: device_id, scan_id, then `columns`."""
+    def by_key(self, columns: str, keys: set[tuple[int, str]]) -> Callable[[], list[tuple]]:
+        """Scans recorded under these (device, scan_id) keys: device_id, scan_id, then `columns` (sent now, read
+        later; see `query`)."""
         if self.postgres:
             pairs = sorted(keys)
-            yield from self.rows(f"SELECT device_id, scan_id, {columns} FROM {SCAN.name} WHERE (device_id, scan_id) "
-                                 "IN (SELECT * FROM unnest(%s::integer[], %s::text[]))",
-                                 [[d for d, _s in pairs], [s for _d, s in pairs]])
-            return
+            return self.query(f"SELECT device_id, scan_id, {columns} FROM {SCAN.name} WHERE (device_id, scan_id) "
+                              "IN (SELECT * FROM unnest(%s::integer[], %s::text[]))",
+                              [[d for d, _s in pairs], [s for _d, s in pairs]])
+        reads = []
         for chunk in _chunks(sorted(keys)):
             # two plain IN lists on the (device_id, scan_id) index; the few rows of other pairs they also find are
-            # dropped here
+            # dropped when read
             devices, ids = sorted({d for d, _s in chunk}), sorted({s for _d, s in chunk})
-            found = self.rows(f"SELECT device_id, scan_id, {columns} FROM {SCAN.name} WHERE device_id IN "
-                              f"({self.marks(len(devices))}) AND scan_id IN ({self.marks(len(ids))})", devices + ids)
-            yield from (row for row in found if (row[0], row[1]) in keys)
+            reads.append(self.query(f"SELECT device_id, scan_id, {columns} FROM {SCAN.name} WHERE device_id IN "
+                                    f"({self.marks(len(devices))}) AND scan_id IN ({self.marks(len(ids))})",
+                                    devices + ids))
+        return lambda: [row for read in reads for row in read() if (row[0], row[1]) in keys]
 
-    def people(self, ids: set[int]) -> dict[int, _Person]:
-        found = {}
-        for condition, params in self.among("r.id", sorted(ids)):
-            rows = self.rows(
-                "SELECT r.id, r.edition_id, r.status, r.badge_version, r.badge_type_id, c.full_name, "
-                f"COALESCE(co.name, ''), t.code FROM {Registration.__tablename__} r "
-                f"JOIN {Contact.__tablename__} c ON c.id = r.contact_id "
-                f"JOIN {BadgeType.__tablename__} t ON t.id = r.badge_type_id "
-                f"LEFT JOIN {Company.__tablename__} co ON co.id = c.company_id "
-                f"WHERE {condition}", params)
-            for reg_id, edition_id, status, version, type_id, name, company, type_code in rows:
-                found[reg_id] = _Person(Badge(reg_id, edition_id, status, version, type_id), name, company,
-                                        type_code)
-        return found
+    def people(self, ids: set[int]) -> Callable[[], dict[int, _Person]]:
+        """The people these registrations name (sent now, read later; see `query`)."""
+        reads = [self.query(
+            "SELECT r.id, r.edition_id, r.status, r.badge_version, r.badge_type_id, c.full_name, "
+            f"COALESCE(co.name, ''), t.code FROM {Registration.__tablename__} r "
+            f"JOIN {Contact.__tablename__} c ON c.id = r.contact_id "
+            f"JOIN {BadgeType.__tablename__} t ON t.id = r.badge_type_id "
+            f"LEFT JOIN {Company.__tablename__} co ON co.id = c.company_id "
+            f"WHERE {condition}", params) for condition, params in self.among("r.id", sorted(ids))]
+
+        def read() -> dict[int, _Person]:
+            return {reg_id: _Person(Badge(reg_id, edition_id, status, version, type_id), name, company, type_code)
+                    for read in reads
+                    for reg_id, edition_id, status, version, type_id, name, company, type_code in read()}
+
+        return read
 
     def whereabouts(self, people: dict[int, int], now: datetime) -> dict[int, Where]:
         """Where each person (registration id -> edition id) is, their rows locked until commit on PostgreSQL."""
@@ -263,28 +284,41 @@ class _Db:
             at = self.time(now)
             self.insert(PRESENCE, _PRESENCE_COLUMNS, [(i, people[i], None, None, None, at) for i in ids],
                         " ON CONFLICT (registration_id) DO NOTHING")
-        found = {}
         lock = " FOR UPDATE" if self.postgres else ""
-        for condition, params in self.among("registration_id", ids):
-            rows = self.rows(f"SELECT registration_id, zone_id, entered_at, entry_scan_id FROM {PRESENCE.name} "
-                             f"WHERE {condition} ORDER BY registration_id{lock}", params)
-            found.update({reg: Where(zone, self._from_db(entered), entry) for reg, zone, entered, entry in rows})
-        return found
+        reads = [self.query(f"SELECT registration_id, zone_id, entered_at, entry_scan_id FROM {PRESENCE.name} "
+                            f"WHERE {condition} ORDER BY registration_id{lock}", params)
+                 for condition, params in self.among("registration_id", ids)]
+        return {reg: Where(zone, self._from_db(entered), entry)
+                for read in reads for reg, zone, entered, entry in read()}
 
-    def insert_scans(self, rows: list[dict]) -> list[int]:
-        """Insert scan rows with ids given here, and return them: on SQLite the ids after the highest, which are ours
-        since this transaction holds the database's write lock (BEGIN IMMEDIATE); on PostgreSQL ids taken from the
-        table's sequence. Looking the new rows' ids up after the insert would cost a fifth of the insert again."""
+    def new_scan_ids(self, count: int) -> Callable[[], list[int]]:
+        """Ids for up to `count` new scans, given here rather than looked up after the insert (which would cost a
+        fifth of the insert again): on PostgreSQL from the table's sequence (sent now, read later; see `query`), on
+        SQLite the ids after the highest, which are ours since this transaction holds the database's write lock
+        (BEGIN IMMEDIATE)."""
         if self.postgres:
-            ids = [pk for (pk,) in self.rows(f"SELECT nextval(pg_get_serial_sequence('{SCAN.name}', 'id')) FROM "
-                                             "generate_series(1, %s)", [len(rows)])]
-        else:
+            read = self.query(f"SELECT nextval(pg_get_serial_sequence('{SCAN.name}', 'id')) FROM "
+                              "generate_series(1, %s)", [count])
+            return lambda: [pk for (pk,) in read()]
+
+        def after_the_highest() -> list[int]:
             top = self.rows(f"SELECT COALESCE(MAX(id), 0) FROM {SCAN.name}", [])[0][0]
-            ids = list(range(top + 1, top + 1 + len(rows)))
-        for pk, row in zip(ids, rows, strict=True):
+            return list(range(top + 1, top + 1 + count))
+
+        return after_the_highest
+
+    def insert_scans(self, rows: list[dict], ids: list[int]) -> None:
+        """Insert scan rows under these ids (one each, in order)."""
+        for pk, row in zip(ids, rows, strict=False):
             row["id"] = pk
         self.insert(SCAN, _SCAN_COLUMNS, list(map(_SCAN_VALUES, rows)))
-        return ids
+
+    def touch_devices(self, devices: list[int], now: datetime) -> None:
+        """Set the devices' last_seen_at to now unless it is already less than LAST_SEEN_EVERY old."""
+        at, stale = self.time(now), self.time(now - LAST_SEEN_EVERY)
+        for condition, params in self.among("id", devices):
+            self.cursor.execute(f"UPDATE {DEVICE.name} SET last_seen_at = {self._mark} WHERE {condition} AND "
+                                f"(last_seen_at IS NULL OR last_seen_at < {self._mark})", [at, *params, stale])
 
     def save_presence(self, rows: list[tuple]) -> None:
         """Presence rows, one per person at most (a statement may not update a row twice on PostgreSQL)."""
@@ -319,10 +353,21 @@ def record_scans(session: Session | Connection, *, scans: list[ScanRequest], ver
     """
     connection = session if isinstance(session, Connection) else _flushed(session)
     db = _Db(connection)
-    keys = {(s.gate.device_id, s.scan_id) for s in scans}
-    recorded = {(d, s): (v, r, reg) for d, s, v, r, reg in db.by_key("verdict, reason, registration_id", keys)}
+    with db.pipeline():
+        return _record(db, scans, verifier, now, last_seen)
+
+
+def _record(db: _Db, scans: list[ScanRequest], verifier: Verifier, now: datetime,
+            last_seen: dict[int, datetime] | None) -> list[dict]:
+    # sent first, read once the signatures are checked: in a pipeline these three share one round trip
+    recorded_rows = db.by_key("verdict, reason, registration_id", {(s.gate.device_id, s.scan_id) for s in scans})
     refs = verifier.check_many([s.code for s in scans])
-    people = db.people({r.registration_id for r in refs if r} | {v[2] for v in recorded.values() if v[2]})
+    people_named = db.people({r.registration_id for r in refs if r})
+    scan_ids = db.new_scan_ids(len(scans))
+    recorded = {(d, s): (v, r, reg) for d, s, v, r, reg in recorded_rows()}
+    people = people_named()
+    if missing := {v[2] for v in recorded.values() if v[2]} - people.keys():  # answers given before, to others
+        people.update(db.people(missing)())
     first: dict[tuple[int, str], int] = {}
     static: list[Verdict | None] = []
     for i, (scan, ref) in enumerate(zip(scans, refs, strict=True)):
@@ -348,8 +393,8 @@ def record_scans(session: Session | Connection, *, scans: list[ScanRequest], ver
         person = people.get(ref.registration_id) if ref else None
         rows.append(_row(scan, ref if person else None, verdict, db.time(at), received))
         results[i] = _answer(scan.scan_id, verdict.verdict, verdict.reason, person)
-    _write(db, rows, where, moved, left, now)
-    _touch_devices(connection, {s.gate.device_id for s in scans}, now, last_seen)
+    _write(db, rows, scan_ids() if rows else [], where, moved, left, now)
+    _touch_devices(db, {s.gate.device_id for s in scans}, now, last_seen)
     for i, scan in enumerate(scans):
         if results[i] is None:
             key = (scan.gate.device_id, scan.scan_id)
@@ -395,10 +440,12 @@ def _answer(scan_id: str, verdict: str, reason: str | None, person: _Person | No
     return {"scan_id": scan_id, "verdict": verdict, "reason": reason, "person": person.public() if person else None}
 
 
-def _write(db: _Db, rows: list[dict], where: dict[int, Where], moved: dict[int, int], left: list[tuple],
-           now: datetime) -> None:
-    """Insert the scans, then point presence at the new entries and close the entries people left."""
-    ids = db.insert_scans(rows) if rows else []
+def _write(db: _Db, rows: list[dict], ids: list[int], where: dict[int, Where], moved: dict[int, int],
+           left: list[tuple], now: datetime) -> None:
+    """Insert the scans under their ids, then point presence at the new entries and close the entries people
+    left."""
+    if rows:
+        db.insert_scans(rows, ids)
     if moved:
         updated = db.time(now)
         db.save_presence([_presence_row(db, reg, edition_id, where[reg], rows, ids, updated)
@@ -407,17 +454,13 @@ def _write(db: _Db, rows: list[dict], where: dict[int, Where], moved: dict[int, 
         db.close_entries(left)
 
 
-def _touch_devices(connection: Connection, devices: set[int], now: datetime,
-                   last_seen: dict[int, datetime] | None) -> None:
+def _touch_devices(db: _Db, devices: set[int], now: datetime, last_seen: dict[int, datetime] | None) -> None:
     """Set the devices' last_seen_at, at most every LAST_SEEN_EVERY."""
     if last_seen is not None:
         devices = {d for d in devices if d not in last_seen or not timedelta(0) <= now - last_seen[d] < LAST_SEEN_EVERY}
         last_seen.update((d, now) for d in devices)
     if devices:
-        connection.execute(update(DEVICE).where(DEVICE.c.id.in_(sorted(devices)),
-                                                or_(DEVICE.c.last_seen_at.is_(None),
-                                                    DEVICE.c.last_seen_at < now - LAST_SEEN_EVERY))
-                           .values(last_seen_at=now))
+        db.touch_devices(sorted(devices), now)
 
 
 def _presence_row(db: _Db, registration_id: int, edition_id: int, where: Where, rows: list[dict], ids: list,
