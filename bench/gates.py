@@ -206,17 +206,41 @@ def run_wrk(base: str, *, tokens: list[str], codes_file: Path, run: str, seconds
     env = {**os.environ, "GATE_CODES": str(codes_file), "GATE_TOKENS": ",".join(tokens), "GATE_RUN": run,
            "GATE_OPEN_EPOCH": str(int(OPEN_AT.timestamp())), "GATE_API": api}
     cpu_before = cpu_seconds(server_pid) if server_pid else None
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
-                          str(script), base], env=env, capture_output=True, text=True, check=True).stdout
+    load = subprocess.Popen(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
+                             str(script), base], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        load.wait(timeout=seconds / 2)
+    except subprocess.TimeoutExpired:
+        split = connections_per_process(int(base.rsplit(":", 1)[1]))
+    else:
+        split = []
+    out, _ = load.communicate()
+    if load.returncode != 0:
+        raise RuntimeError(f"wrk failed ({load.returncode}):\n{out}")
     found = re.search(r"^WRK (.*)$", out, re.M)
     if not found:
         raise RuntimeError(f"wrk printed no summary:\n{out}")
     figures = json.loads(found.group(1))
+    figures["connections_per_process"] = split
     figures["load_avg_1m"] = round(os.getloadavg()[0], 2)
     if server_pid:
         figures["server_cpu_ms_per_scan"] = round((cpu_seconds(server_pid) - cpu_before) * 1000
                                                   / max(figures["requests"], 1), 3)
     return figures
+
+
+def connections_per_process(port: int) -> list[int]:
+    """How the load's connections are shared among the server processes, most first: the kernel hands each new
+    connection to whichever process accepts first, so two processes may get 8 and 8 or 14 and 2, and the figures
+    move with it. Empty when `ss` (iproute2) is missing."""
+    if shutil.which("ss") is None:
+        return []
+    out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True,
+                         text=True).stdout
+    counts: dict[str, int] = {}
+    for pid in re.findall(r"pid=(\d+)", out):
+        counts[pid] = counts.get(pid, 0) + 1
+    return sorted(counts.values(), reverse=True)
 
 
 def batch_upload(base: str, token: str, codes: list[str], *, run: str, api: str, server_pid: int) -> dict:
@@ -295,7 +319,7 @@ def measure(backend: str, url: str, args: argparse.Namespace, workdir: Path, com
             for i, run in enumerate(runs):
                 log(f"{backend} {args.api} run {i}: {run['requests'] / (run['duration_us'] / 1e6):.0f}/s, p99 "
                     f"{run['p99_us'] / 1000:.1f} ms, {run['server_cpu_ms_per_scan']} ms CPU a scan, load "
-                    f"{run['load_avg_1m']}")
+                    f"{run['load_avg_1m']}, connections per process {run['connections_per_process']}")
             first = [batch_upload(base, uploaders[0], batch_codes[i], run=f"b{i}", api=args.api, server_pid=pid)
                      for i in range(args.runs)]
             again = [batch_upload(base, uploaders[0], batch_codes[i], run=f"a{i}", api=args.api, server_pid=pid)
@@ -318,6 +342,7 @@ def measure(backend: str, url: str, args: argparse.Namespace, workdir: Path, com
               "p99_ms_runs": [r["p99_us"] / 1000 for r in runs],
               "server_cpu_ms_per_scan": median([r["server_cpu_ms_per_scan"] for r in runs]),
               "load_avg_1m_runs": [r["load_avg_1m"] for r in runs],
+              "connections_per_process_runs": [r["connections_per_process"] for r in runs],
               "non_2xx": sum(r["non_2xx"] for r in runs),
               "socket_errors": sum(r["socket_errors"] for r in runs), "scans_stored": stored,
               "table_rows": args.people, "config": config, "at": now_iso()})
