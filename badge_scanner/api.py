@@ -161,7 +161,8 @@ def _scan_request(gate: gates.GateContext, scan: ScanIn, latest: datetime,
                              device_reason=scan.device_reason)
 
 
-async def _body(request: Request) -> object:
+async def read_body(request: Request) -> object:
+    """The request's JSON (scanner and lead APIs alike); 422 malformed_json when it is not JSON."""
     try:
         return await request.json()
     except ValueError:
@@ -170,7 +171,7 @@ async def _body(request: Request) -> object:
 
 async def scan(request: Request) -> Response:
     gate = await _gate(request)
-    body = validate_input(ScanIn, await _body(request))
+    body = validate_input(ScanIn, await read_body(request))
     result = await _writer(request).submit(_scan_request(gate, body, utcnow() + MAX_CLOCK_AHEAD))
     return FastJSONResponse(result)
 
@@ -225,7 +226,7 @@ async def read_batch(request: Request, schema: type[BaseModel], key: str, what: 
     try:
         return getattr(schema.model_validate_json(await request.body()), key), True
     except ValidationError:
-        body = await _body(request)
+        body = await read_body(request)
     items = body.get(key) if isinstance(body, dict) else None
     if not isinstance(items, list):
         raise InvalidInput("invalid", f"{key}: {what}", field=key)

@@ -255,7 +255,7 @@ class _Db:
             reads.append(self.query(f"SELECT device_id, scan_id, {columns} FROM {SCAN.name} WHERE device_id IN "
                                     f"({self.marks(len(devices))}) AND scan_id IN ({self.marks(len(ids))})",
                                     devices + ids))
-        return lambda: [row for read in reads for row in read() if (row[0], row[1]) in keys]
+        return lambda: [row for rows_of in reads for row in rows_of() if (row[0], row[1]) in keys]
 
     def people(self, ids: set[int]) -> Callable[[], dict[int, _Person]]:
         """The people these registrations name (sent now, read later; see `query`)."""
@@ -269,8 +269,8 @@ class _Db:
 
         def read() -> dict[int, _Person]:
             return {reg_id: _Person(Badge(reg_id, edition_id, status, version, type_id), name, company, type_code)
-                    for read in reads
-                    for reg_id, edition_id, status, version, type_id, name, company, type_code in read()}
+                    for rows_of in reads
+                    for reg_id, edition_id, status, version, type_id, name, company, type_code in rows_of()}
 
         return read
 
@@ -289,7 +289,7 @@ class _Db:
                             f"WHERE {condition} ORDER BY registration_id{lock}", params)
                  for condition, params in self.among("registration_id", ids)]
         return {reg: Where(zone, self._from_db(entered), entry)
-                for read in reads for reg, zone, entered, entry in read()}
+                for rows_of in reads for reg, zone, entered, entry in rows_of()}
 
     def new_scan_ids(self, count: int) -> Callable[[], list[int]]:
         """Ids for up to `count` new scans, given here rather than looked up after the insert (which would cost a

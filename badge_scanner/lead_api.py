@@ -21,7 +21,7 @@ from exhibit_crm.web.guard import principal
 from exhibit_crm.web.hot import FastJSONResponse
 from exhibit_crm.web.openapi import Operation
 
-from .api import MAX_BATCH, code_of, item_error, read_batch, record_batch
+from .api import MAX_BATCH, code_of, item_error, read_batch, read_body, record_batch
 from .codes import load_signer, start_checks, warm_checking_processes
 from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
 from .writer import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
@@ -123,16 +123,9 @@ def _writer(request: Request) -> GroupWriter:
     return writer
 
 
-async def _body(request: Request) -> object:
-    try:
-        return await request.json()
-    except ValueError:
-        raise InvalidInput("malformed_json", "the body is not valid JSON") from None
-
-
 async def post_lead(request: Request) -> Response:
     who = await principal(request)
-    data = validate_input(LeadIn, await _body(request))
+    data = validate_input(LeadIn, await read_body(request))
     result = await _writer(request).submit((who.exhibitor_id, who.id, _request(data)))
     if isinstance(result, InvalidInput):
         raise result

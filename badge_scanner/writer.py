@@ -39,6 +39,7 @@ POSTGRES_GATHER_S = 0.001
 # each with its own group in flight, made the groups smaller: the same throughput at twice the CPU; docs/gates.md)
 POSTGRES_WRITERS = 1
 
+
 class GroupWriter:
     """Runs `fn(session, items=[...]) -> [result, ...]` for groups of items, one committed transaction each.
 
