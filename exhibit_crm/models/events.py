@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator, model_validator
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .types import created_at_field, enum_check, json_field
+from .types import LocalTime, created_at_field, enum_check, json_field
 
 BADGE_LAYOUTS = ("A6", "4x3in")
 REENTRY_RULES = ("free", "strict")
@@ -69,8 +69,8 @@ class Edition(EditionBase, table=True):
 # EditionDay: one show day with its opening hours (local time of the venue).
 class EditionDayBase(SQLModel):
     day: date
-    opens_at: time
-    closes_at: time
+    opens_at: LocalTime
+    closes_at: LocalTime
 
     @model_validator(mode="after")
     def _opens_before_closing(self):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
+from typing import Annotated
 
+from pydantic import AfterValidator, WithJsonSchema
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -33,6 +35,24 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         return None if value is None else value.replace(tzinfo=UTC)
 
+
+# A wall-clock time of the venue (opening hours): no offset, the edition's time zone gives it meaning. JSON Schema's
+# "time" format demands an offset, so the document declares the shape the API reads and writes instead.
+def _without_offset(value: time) -> time:
+    # pydantic also reads numbers and "09:00+08:00" as times with an offset; opening hours never carry one
+    if value.tzinfo is not None:
+        raise ValueError("a local time such as 09:00, without an offset")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_without_offset), WithJsonSchema({
+    "type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+    "description": "Local time of the venue, HH:MM or HH:MM:SS.", "examples": ["09:00"],
+})]
+
+# Ids are INTEGER columns, 32 bits on PostgreSQL: a larger number names no row, and comparing one with an id column
+# there fails ("out of range") instead of finding nothing, so callers answer "not found" before asking.
+MAX_ID = 2**31 - 1
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 

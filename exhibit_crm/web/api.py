@@ -7,20 +7,20 @@ from dataclasses import replace
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import __version__, auth, editions
 from ..errors import NotFound
+from ..models.types import MAX_ID
 from . import openapi
 from .guard import principal, read_json, read_service, run_service
 from .openapi import Operation
 
 WRITERS = ("admin",)
 ALL_KINDS = ("staff", "exhibitor_user", "device")
-# Ids beyond a 64-bit integer cannot name a row; SQLite would fail on them rather than find nothing.
-MAX_ID = 2**63 - 1
 
 # kind -> (URL segment, one, many)
 NAMES = {
@@ -39,12 +39,17 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
+def _annotation(info: FieldInfo) -> object:
+    """A field's type with its constraints and schema markers, as a new model's field takes it."""
+    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+
+
 def _public_model(kind: editions.Kind) -> type[BaseModel]:
     """What the API returns for a kind: every column of its table, id and parent first."""
     columns = kind.model.model_fields
     names = ["id", *([kind.parent] if kind.parent else [])]
     names += [name for name in columns if name not in names]
-    fields = {name: (int if name == "id" else columns[name].annotation, ...) for name in names}
+    fields = {name: (int if name == "id" else _annotation(columns[name]), ...) for name in names}
     return create_model(f"{kind.model.__name__}Public", __config__=ConfigDict(from_attributes=True),
                         __doc__=f"{_a(NAMES[kind.name][1]).capitalize()} as the API returns it.", **fields)
 
@@ -66,8 +71,7 @@ def _update_model(kind: editions.Kind) -> type[BaseModel]:
     """What PATCH accepts: any of the input fields with their constraints; the service checks the whole record."""
     fields = {}
     for name, info in kind.schema.model_fields.items():
-        annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-        fields[name] = (annotation, None)
+        fields[name] = (_annotation(info), None)
     return create_model(f"{kind.model.__name__}Update", __doc__=f"Fields of {_a(NAMES[kind.name][1])} to change.",
                         __config__=ConfigDict(extra="forbid", json_schema_extra=_drop_defaults), **fields)
 

@@ -98,6 +98,8 @@ def test_a_duplicate_zone_name_is_a_conflict_naming_the_field(client, session, a
 INVALID = [  # path under the edition, body, the field the answer must name
     ("/days", {"day": "2026-03-13", "opens_at": "18:00", "closes_at": "09:00"}, "closes_at"),
     ("/days", {"day": "13 March", "opens_at": "09:00", "closes_at": "18:00"}, "day"),
+    ("/days", {"day": "2026-03-13", "opens_at": "09:00", "closes_at": 0}, "closes_at"),  # a number is a UTC time
+    ("/days", {"day": "2026-03-13", "opens_at": "09:00+08:00", "closes_at": "18:00"}, "opens_at"),
     ("/zones", {"name": "Hall 5", "reentry": "sometimes"}, "reentry"),
     ("/zones", {"name": ""}, "name"),
     ("/zones", {"name": "Hall 5", "colour": "red"}, "colour"),
@@ -135,7 +137,8 @@ def test_malformed_json_is_422(client, session, admin):
 
 def test_unknown_or_malformed_ids_are_404(client, admin):
     for path in ("/api/v1/zones/abc", "/api/v1/zones/99999", "/api/v1/zones/99999999999999999999999",
-                 "/api/v1/zones/-1", "/api/v1/editions/99999/zones", "/api/v1/editions/x/overview"):
+                 "/api/v1/zones/-1", "/api/v1/editions/99999/zones", "/api/v1/editions/x/overview",
+                 "/api/v1/zones/2147483648", "/api/v1/editions/2017998778542/zones"):  # past PostgreSQL's integer
         response = client.get(path, headers=admin)
         assert response.status_code == 404, path
         assert response.json()["error"] == "not_found"
@@ -287,6 +290,16 @@ def test_the_openapi_document_lists_every_api_route_with_valid_schemas(client, a
     for name, schema in components.items():
         check_schema(schema, components, name)
     assert components["ErrorBody"]["required"] == ["error", "message"]
+
+
+def test_opening_hours_are_declared_as_the_local_times_the_api_writes(client, session, admin):
+    edition = factories.edition(session)
+    day = post(client, f"/api/v1/editions/{edition.id}/days", admin,
+               {"day": "2026-03-13", "opens_at": "09:30", "closes_at": "18:00"})
+    declared = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["EditionDayPublic"]
+    opens_at = declared["properties"]["opens_at"]
+    assert "format" not in opens_at  # JSON Schema's "time" demands an offset that opening hours do not have
+    assert re.fullmatch(opens_at["pattern"], day["opens_at"]) and day["opens_at"] == "09:30:00"
 
 
 def test_the_document_declares_roles_and_errors(client):
