@@ -18,7 +18,7 @@ from .i18n import LanguageMiddleware
 from .security import session_secret
 from .settings import Settings, load_settings
 from .web import errors
-from .web.hot import HotRoutes, hot_endpoints
+from .web.hot_path import HotRoutes, hot_endpoints
 
 # Each module named here exposes `routes`; the core never imports a leaf in any other way.
 MODULES = (
