@@ -13,7 +13,6 @@ it again, with the same Message-ID header, so receiving systems and people can r
 
 from __future__ import annotations
 
-import importlib
 import smtplib
 import ssl
 import uuid
@@ -48,9 +47,6 @@ MIME_POLICY = policy.default.clone(cte_type="7bit")
 # makes the file from it. Costly files (a QR code's PNG) are then made by the sender, not by the request that queued
 # the mail, and the row stays small.
 RENDERED = "application/x.exhibit-crm.render."
-# Leaves that register renderers when imported, named like the app's page modules (the core depends on none of
-# them): a sender process imports them the first time it meets a rendered attachment.
-RENDERER_MODULES = ("exporters.badges",)
 
 
 class Attachment(NamedTuple):
@@ -82,12 +78,11 @@ def register_renderer(name: str, *, content_type: str, render: Callable[[bytes],
 
 def _renderer(name: str) -> Renderer:
     if name not in _renderers:
-        for module in RENDERER_MODULES:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module:
-                    raise
+        # a sender that has not imported the leaves registering renderers imports the CLI's list of them (the core
+        # names leaf modules only in the app's and the CLI's lists)
+        from .cli import load_renderers
+
+        load_renderers()
     try:
         return _renderers[name]
     except KeyError:
