@@ -21,10 +21,10 @@ from sqlalchemy.exc import DBAPIError
 CHUNK = 1000
 
 
-def chunks(values: Sequence, size: int = CHUNK) -> Iterator[list]:
-    """`values` in lists of at most `size`, in order."""
+def chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    """`values` in slices of at most `size`, in order."""
     for start in range(0, len(values), size):
-        yield list(values[start:start + size])
+        yield values[start:start + size]
 
 
 def same(value: object) -> object:
