@@ -15,16 +15,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from exhibit_crm.errors import Forbidden, InvalidInput, validate_input
+from exhibit_crm.group_commit import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter, run_in_turn
 from exhibit_crm.models import utcnow
 from exhibit_crm.web import openapi
+from exhibit_crm.web.fast_json import FastJSONResponse
 from exhibit_crm.web.guard import principal, read_service
-from exhibit_crm.web.hot import FastJSONResponse
 from exhibit_crm.web.openapi import Operation
 
 from . import gates
 from .codes import BatchChecks, Verifier, load_signer, start_checks, warm_checking_processes
 from .rules import REASONS
-from .writer import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter, run_in_turn
 
 DEVICE = ("device",)
 MAX_BATCH = 10_000

@@ -9,7 +9,7 @@ from exhibit_crm.commands import engine, settings
 from exhibit_crm.console import emit, json_flag
 from exhibit_crm.db import read_in_session
 
-from . import badges
+from . import issued_badges
 from .codes import load_signer
 
 
@@ -23,7 +23,7 @@ def keys_export_public(args) -> None:
 
 
 def badge_show(args) -> None:
-    badge = read_in_session(engine(), badges.badge_data, registration_id=args.registration_id,
+    badge = read_in_session(engine(), issued_badges.badge_data, registration_id=args.registration_id,
                             signer=load_signer(settings().data_dir))
     emit(args, {"registration_id": badge.registration_id, "badge_version": badge.badge_version, "code": badge.code,
                 "status": badge.status, "full_name": badge.full_name},
@@ -32,7 +32,7 @@ def badge_show(args) -> None:
 
 
 def badge_check(args) -> None:
-    registration = read_in_session(engine(), badges.resolve, code=args.code,
+    registration = read_in_session(engine(), issued_badges.resolve, code=args.code,
                                    verifier=load_signer(settings().data_dir).verifier)
     emit(args, {"registration_id": registration.id, "badge_version": registration.badge_version, "valid": True},
          f"valid: registration {registration.id}, badge version {registration.badge_version}")

@@ -15,16 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from exhibit_crm.errors import InvalidInput, validate_input
+from exhibit_crm.group_commit import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
 from exhibit_crm.models import utcnow
 from exhibit_crm.web import openapi
+from exhibit_crm.web.fast_json import FastJSONResponse
 from exhibit_crm.web.guard import principal
-from exhibit_crm.web.hot import FastJSONResponse
 from exhibit_crm.web.openapi import Operation
 
 from .api import MAX_BATCH, code_of, item_error, read_batch, read_body, record_batch
 from .codes import load_signer, start_checks, warm_checking_processes
 from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
-from .writer import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
 
 EXHIBITOR_USER = ("exhibitor_user",)
 

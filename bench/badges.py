@@ -9,8 +9,8 @@ from importlib.metadata import version
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from badge_scanner.badges import BadgeData
 from badge_scanner.codes import Signer
+from badge_scanner.issued_badges import BadgeData
 from bench.common import emit, log, machine, median, now_iso, percentile
 from bench.storage import FIRST, GIVEN, LAST, SURNAMES
 from exporters.badges import SPECS, badge_pdf, badge_png

@@ -16,7 +16,7 @@ import qrcode.util
 from fpdf import FPDF
 from PIL import Image, ImageDraw
 
-from badge_scanner.badges import BadgeData
+from badge_scanner.issued_badges import BadgeData
 from exhibit_crm import outbox
 from exhibit_crm.errors import Conflict, InvalidInput
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from badge_scanner import badges as badge_service
+from badge_scanner import issued_badges as badge_service
 from badge_scanner.codes import load_signer
 from badge_scanner.commands import badge_commands
 from exhibit_crm import audit

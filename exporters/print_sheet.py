@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 from fpdf import FPDF
 
-from badge_scanner.badges import BadgeData
+from badge_scanner.issued_badges import BadgeData
 from exhibit_crm.errors import InvalidInput
 
 from .badges import SPECS, Spec, draw_pdf, layout, pdf_document

@@ -1,6 +1,6 @@
 """The registration desk: picking the edition, walk-ins, the person page, printing, and exhibitors moving in.
 
-Badge codes, reprints, cancellations and collection are the badge services' (badge_scanner.badges); the desk
+Badge codes, reprints, cancellations and collection are the badge services' (badge_scanner.issued_badges); the desk
 adds the checks that a registration or exhibitor belongs to the edition the desk works for.
 """
 
@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Field, Session, SQLModel
 
-from badge_scanner import badges
+from badge_scanner import issued_badges as badges
 from badge_scanner.codes import Signer, Verifier
 from exhibit_crm import audit, contacts
 from exhibit_crm.answers import FormRefused, check_answers

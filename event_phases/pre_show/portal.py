@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, SQLModel
 
-from badge_scanner import badges
+from badge_scanner import issued_badges as badges
 from badge_scanner.codes import Signer
 from exhibit_crm import audit, contacts
 from exhibit_crm.errors import Conflict, InvalidInput, NotFound, validate_input

@@ -35,7 +35,7 @@ from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
-from badge_scanner import badges
+from badge_scanner import issued_badges as badges
 from badge_scanner.codes import Signer
 from event_phases.pre_show import matchmaking
 from exhibit_crm import audit, contacts, outbox

@@ -8,13 +8,13 @@ import sys
 import threading
 from collections.abc import Callable
 
-from .. import outbox
+from .. import outbox_sender
 from ..console import emit, json_flag
 from . import engine, settings
 
 
-def serve(send: Callable[[], outbox.SendReport], *, interval: float, stop: threading.Event,
-          report: Callable[[outbox.SendReport], None]) -> None:
+def serve(send: Callable[[], outbox_sender.SendReport], *, interval: float, stop: threading.Event,
+          report: Callable[[outbox_sender.SendReport], None]) -> None:
     """Call `send` until `stop` is set, reporting runs that did something and waiting `interval` between runs."""
     # send_due itself goes on while full batches come back, so after it returns nothing is due or SMTP is down
     while not stop.is_set():
@@ -38,15 +38,15 @@ def send_mail(args) -> int:
     config = settings()
     db = engine()
     try:
-        def send() -> outbox.SendReport:
-            return outbox.send_due(db, smtp_url=config.smtp_url, mail_from=config.mail_from, batch=args.batch)
+        def send() -> outbox_sender.SendReport:
+            return outbox_sender.send_due(db, smtp_url=config.smtp_url, mail_from=config.mail_from, batch=args.batch)
 
         if args.once:
             result = send()
             emit(args, result.as_dict(), result.summary())
             return 0
 
-        def report(result: outbox.SendReport) -> None:
+        def report(result: outbox_sender.SendReport) -> None:
             # a long-running sender prints one JSON document per line, so a reader can follow it as it goes
             line = json.dumps(result.as_dict(), ensure_ascii=False) if args.json else result.summary()
             print(line, flush=True)

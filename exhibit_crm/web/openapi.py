@@ -54,7 +54,7 @@ class Operation:
     conflicts: bool = False  # may answer 409
     tag: str = ""
     parameters: Mapping[str, str] = field(default_factory=dict)  # path parameter -> description
-    hot: bool = False  # called thousands of times a second by devices: bearer-token calls take web/hot.py's short way
+    hot: bool = False  # called thousands of times a second by devices: bearer calls take web/hot_path.py's way
 
 
 def route(path: str, endpoint, operation: Operation, *, name: str) -> Route:

@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from badge_scanner import badges
+from badge_scanner import issued_badges
 from badge_scanner.codes import KEY_FILE, BadgeRef, Verifier, load_signer
 from badge_scanner.commands import badge_commands
 from exhibit_crm import audit, commands
@@ -55,7 +55,7 @@ def _run(capsys, *argv) -> tuple[int, dict]:
 def _reprint(database_url, registration_id):
     engine = make_engine(database_url)
     with Session(engine) as session:
-        badges.reprint(session, registration_id=registration_id, actor=audit.CLI, reason="lost")
+        issued_badges.reprint(session, registration_id=registration_id, actor=audit.CLI, reason="lost")
         session.commit()
     engine.dispose()
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from badge_scanner import badges, gates
+from badge_scanner import gates, issued_badges
 from badge_scanner.codes import Signer
 from exhibit_crm import audit, auth
 from exhibit_crm.models import BadgeType, EditionDay, Gate, Presence, Scan, Zone, ZoneAccess
@@ -136,8 +136,8 @@ def test_a_cancelled_registration_is_revoked_and_a_reprinted_badge_outdated(sess
     ed, gate, _ = show
     cancelled, cancelled_code = person(session, ed, signer, name="李娜")
     reprinted, old_code = person(session, ed, signer, name="张伟")
-    badges.cancel(session, registration_id=cancelled.id, actor=DESK)
-    badges.reprint(session, registration_id=reprinted.id, actor=DESK, reason="lost")
+    issued_badges.cancel(session, registration_id=cancelled.id, actor=DESK)
+    issued_badges.reprint(session, registration_id=reprinted.id, actor=DESK, reason="lost")
     session.commit()
     result = scan(session, signer, gate["Hall 1"], cancelled_code)
     assert (outcome(result), result["person"]["name"]) == (("rejected", "revoked"), "李娜")
@@ -299,8 +299,8 @@ def test_the_snapshot_has_the_rules_and_the_badge_changes_after_the_cursor(sessi
     ed, gate, days = show
     first, _ = person(session, ed, signer)
     second, _ = person(session, ed, signer, name="李娜")
-    badges.reprint(session, registration_id=first.id, actor=DESK, reason="lost")
-    badges.reprint(session, registration_id=first.id, actor=DESK, reason="lost again")
+    issued_badges.reprint(session, registration_id=first.id, actor=DESK, reason="lost")
+    issued_badges.reprint(session, registration_id=first.id, actor=DESK, reason="lost again")
     session.commit()
     snap = gates.snapshot(session, gate=gate["VIP Lounge"], verifier=signer.verifier, now=OPEN)
     assert snap["zone"] == {"id": gate["VIP Lounge"].zone_id, "name": "VIP Lounge", "name_zh": "", "reentry": "strict",
@@ -309,7 +309,7 @@ def test_the_snapshot_has_the_rules_and_the_badge_changes_after_the_cursor(sessi
     assert snap["access"] == [{"badge_type": "trade_visitor", "day": "2026-03-11"}]
     assert snap["revocations"] == [{"registration_id": first.id, "valid_version": 3, "status": "registered"}]
     assert snap["edition"] == {"id": ed.id, "name": ed.name, "timezone": "Asia/Shanghai"}
-    badges.cancel(session, registration_id=second.id, actor=DESK)
+    issued_badges.cancel(session, registration_id=second.id, actor=DESK)
     session.commit()
     later = gates.snapshot(session, gate=gate["VIP Lounge"], verifier=signer.verifier, cursor=snap["cursor"], now=OPEN)
     assert later["revocations"] == [{"registration_id": second.id, "valid_version": 2, "status": "cancelled"}]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from badge_scanner import badges
+from badge_scanner import issued_badges as badges
 from badge_scanner import leads as leads_module
 from badge_scanner.codes import Signer
 from badge_scanner.leads import LeadScanRequest, record_lead_scans, scan_lead, scan_leads, update_lead

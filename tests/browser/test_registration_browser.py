@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from badge_scanner.codes import load_signer
-from exhibit_crm import migrate, outbox
+from exhibit_crm import migrate, outbox_sender
 from exhibit_crm.db import make_engine
 from exhibit_crm.models import Registration
 from tests import factories, servers
@@ -76,7 +76,7 @@ def test_a_visitor_registers_in_chinese_on_a_phone_and_the_mailed_qr_is_the_badg
             registration = session.scalars(select(Registration)).one()
             expected = load_signer(data_dir).sign(registration.id, registration.badge_version)
         with SmtpServer() as smtp:
-            report = outbox.send_due(engine, smtp_url=smtp.url, mail_from="show <noreply@show.example.cn>")
+            report = outbox_sender.send_due(engine, smtp_url=smtp.url, mail_from="show <noreply@show.example.cn>")
             assert report.sent == 1
             [message] = smtp.messages
     finally:

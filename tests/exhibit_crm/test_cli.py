@@ -1,3 +1,5 @@
+import argparse
+import importlib
 import json
 import subprocess
 import sys
@@ -5,7 +7,7 @@ import sys
 import pytest
 from sqlmodel import Session
 
-from exhibit_crm import auth, commands
+from exhibit_crm import auth, cli, commands, outbox
 from exhibit_crm.cli import build_parser, main
 from exhibit_crm.db import make_engine
 
@@ -76,3 +78,24 @@ def test_domain_errors_exit_1_with_a_json_error(cli_env, capsys):
     captured = capsys.readouterr()
     assert json.loads(captured.out)["error"] == "not_found"
     assert "nobody" in captured.err
+
+
+@pytest.mark.parametrize("name", cli.COMMAND_MODULES)
+def test_every_listed_command_module_exists_and_registers_commands(name):
+    parser = argparse.ArgumentParser()
+    subparsers = parser.add_subparsers()
+    importlib.import_module(name).register(subparsers)
+    assert subparsers.choices
+
+
+@pytest.mark.parametrize("name", cli.RENDERER_MODULES)
+def test_every_listed_renderer_module_registers_a_renderer(name):
+    importlib.import_module(name)
+    assert any(renderer.render.__module__ == name for renderer in outbox._renderers.values())
+
+
+def test_a_listed_command_module_that_is_missing_stops_start_up(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "event_phases.on_site.commands"))
+    assert main(["--help"]) == 2
+    assert "exhibit_crm.cli.COMMAND_MODULES names the module event_phases.on_site.commands, which does not exist" \
+        in capsys.readouterr().err

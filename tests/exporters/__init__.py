@@ -9,8 +9,8 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from badge_scanner.badges import BadgeData
 from badge_scanner.codes import Signer
+from badge_scanner.issued_badges import BadgeData
 
 SIGNER = Signer.generate()
 _BASE = BadgeData(registration_id=1, badge_version=1, code="", full_name="王伟", company="广州华美家居有限公司",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from badge_scanner import badges
+from badge_scanner import issued_badges
 from badge_scanner.codes import Signer
 from event_phases.on_site import desk
 from exhibit_crm import audit, contacts
@@ -190,9 +190,9 @@ def test_a_reprint_at_the_desk_makes_the_old_badge_outdated(session, edition):
     new = desk.printable_badge(session, edition_id=edition.id, registration_id=registration.id, signer=signer,
                                actor=ACTOR)
     assert (old.badge_version, new.badge_version, new.full_name) == (1, 2, "王伟")
-    assert badges.resolve(session, code=new.code, verifier=signer.verifier).id == registration.id
+    assert issued_badges.resolve(session, code=new.code, verifier=signer.verifier).id == registration.id
     with pytest.raises(DomainError) as outdated:
-        badges.resolve(session, code=old.code, verifier=signer.verifier)
+        issued_badges.resolve(session, code=old.code, verifier=signer.verifier)
     assert outdated.value.code == "outdated_badge"
     printed = session.scalars(select(AuditLog.data).where(AuditLog.action == "event_phases.on_site.badge.printed")
                               .order_by(AuditLog.id)).all()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from badge_scanner import badges
+from badge_scanner import issued_badges as badges
 from badge_scanner.codes import Signer
 from event_phases.pre_show import registration as reg
 from exhibit_crm import outbox

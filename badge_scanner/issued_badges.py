@@ -1,14 +1,15 @@
-"""Badges: what goes on a registration's badge, and the reprint, cancel and collect actions."""
+"""Issued badges: what a registration's badge says (with its signed code), a scanned code resolved to its current
+badge, and the changes to a badge: reprint, cancel, collect. Rendering a badge is the exporters' (exporters.badges)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from exhibit_crm import audit
+from exhibit_crm.bulk_sql import chunks
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound
 from exhibit_crm.models import BadgeChange, BadgeType, Company, Contact, Edition, Registration
 from exhibit_crm.models.types import utcnow
@@ -17,8 +18,6 @@ from .codes import Signer, Verifier
 
 # badge_version is stored in 16 bits of the code
 MAX_BADGE_VERSION = 2**16 - 1
-# stays under every backend's limit on bound parameters
-_ID_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -89,16 +88,11 @@ def badges_for(
     if registration_ids is None:
         rows = list(session.exec(query))
     else:
-        rows = [row for chunk in _chunks(sorted(set(registration_ids)))
+        rows = [row for chunk in chunks(sorted(set(registration_ids)))
                 for row in session.exec(query.where(Registration.id.in_(chunk)))]
     # sorted here, not in SQL, so that the order is the same whatever collation the database uses
     rows.sort(key=lambda row: (row[2].casefold(), row[1].casefold(), row[0].id))
     return [_to_badge(row, signer) for row in rows]
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), _ID_CHUNK):
-        yield ids[start:start + _ID_CHUNK]
 
 
 def _locked(session: Session, registration_id: int) -> Registration:

@@ -6,7 +6,7 @@ import asyncio
 import queue
 import threading
 
-from badge_scanner.writer import GroupWriter
+from exhibit_crm.group_commit import GroupWriter
 
 
 def test_groups_are_answered_in_order_and_postgresql_has_several_in_flight(engine):

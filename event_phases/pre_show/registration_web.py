@@ -17,9 +17,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from badge_scanner.codes import Signer, load_signer
-from badge_scanner.writer import GroupWriter
 from exhibit_crm import i18n
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound
+from exhibit_crm.group_commit import GroupWriter
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.security import session_secret

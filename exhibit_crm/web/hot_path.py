@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import pydantic_core
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -80,11 +78,3 @@ class HotRoutes:
             await response(scope, receive, send)
         finally:
             current_language.reset(language)
-
-
-class FastJSONResponse(JSONResponse):
-    """JSONResponse with the same bytes (compact, UTF-8, no ASCII escapes) written by pydantic's serializer: 3.5 ms for
-    the 10,000 results of an offline batch, against 13 ms for the standard library's json."""
-
-    def render(self, content: object) -> bytes:
-        return pydantic_core.to_json(content)

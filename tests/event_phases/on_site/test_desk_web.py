@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from badge_scanner import badges
+from badge_scanner import issued_badges
 from badge_scanner.codes import load_signer
 from exhibit_crm import audit, contacts
 from exhibit_crm.errors import DomainError
@@ -102,7 +102,7 @@ def test_the_desk_lists_editions_and_finds_a_person(desk, show):
 
 
 def test_a_scanned_badge_code_finds_its_person(desk, show, db, settings):
-    code = db(lambda s: badges.badge_data(s, registration_id=show["registration"],
+    code = db(lambda s: issued_badges.badge_data(s, registration_id=show["registration"],
                                           signer=load_signer(settings.data_dir)).code)
     fragment = desk.get(f"{urls(show)['desk']}/search", params={"q": code}).text
     assert fragment.count("data-hit ") == 1 and f"/registrations/{show['registration']}" in fragment
@@ -168,7 +168,7 @@ def test_walk_in_errors_stand_next_to_their_fields_and_nothing_is_stored(desk, s
 
 def test_a_reprint_needs_a_reason_and_makes_the_old_badge_outdated(desk, show, db, settings):
     signer = load_signer(settings.data_dir)
-    old_code = db(lambda s: badges.badge_data(s, registration_id=show["registration"], signer=signer).code)
+    old_code = db(lambda s: issued_badges.badge_data(s, registration_id=show["registration"], signer=signer).code)
     person, action = urls(show)["person"], f"{urls(show)['person']}/reprint"
     refused = post(desk, person, action, {"reason": "  "})
     assert refused.status_code == 422 and "Say why the badge is reprinted." in refused.text
@@ -179,7 +179,7 @@ def test_a_reprint_needs_a_reason_and_makes_the_old_badge_outdated(desk, show, d
 
     def resolve_old(s):
         with pytest.raises(DomainError) as outdated:
-            badges.resolve(s, code=old_code, verifier=signer.verifier)
+            issued_badges.resolve(s, code=old_code, verifier=signer.verifier)
         return outdated.value.code
 
     assert db(resolve_old) == "outdated_badge"

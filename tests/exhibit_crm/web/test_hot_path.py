@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from exhibit_crm.errors import InvalidInput
 from exhibit_crm.i18n import current_language
-from exhibit_crm.web.hot import HotRoutes, hot_endpoints
+from exhibit_crm.web.hot_path import HotRoutes, hot_endpoints
 
 
 async def _endpoint(request):

@@ -1,8 +1,9 @@
-"""Group commit: one writer thread per process records the scans that arrive while the previous transaction commits,
-all in one transaction, and answers each request only after that transaction has committed.
+"""Group commit: one writer thread per process records the items (gate scans, booth scans, online registrations)
+that arrive while the previous transaction commits, all in one transaction, and answers each request only after
+that transaction has committed.
 
-One commit then serves many scans (on SQLite a commit is the costly part of a write, and only one writer holds the
-lock at a time anyway). Nothing is answered from memory: a reply means the scan is in the database.
+One commit then serves many items (on SQLite a commit is the costly part of a write, and only one writer holds the
+lock at a time anyway). Nothing is answered from memory: a reply means the item is in the database.
 """
 
 from __future__ import annotations
