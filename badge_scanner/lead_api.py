@@ -23,7 +23,7 @@ from exhibit_crm.web.openapi import Operation
 
 from .api import MAX_BATCH, code_of, item_error, read_batch, read_body, record_batch
 from .codes import load_signer, start_checks, warm_checking_processes
-from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
+from .leads import REASONS, BoothScan, record_lead_scans, scan_leads
 from .writer import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
 
 EXHIBITOR_USER = ("exhibitor_user",)
@@ -100,8 +100,8 @@ class LeadBatchOut(BaseModel):
     results: list[LeadScanOut | LeadErrorOut]
 
 
-def _request(data: LeadIn) -> LeadScanRequest:
-    return LeadScanRequest(code=data.code, scan_id=data.scan_id, rating=data.rating, notes=data.notes,
+def _request(data: LeadIn) -> BoothScan:
+    return BoothScan(code=data.code, scan_id=data.scan_id, rating=data.rating, notes=data.notes,
                            answers=data.answers, scanned_at=data.scanned_at)
 
 
@@ -132,7 +132,7 @@ async def post_lead(request: Request) -> Response:
     return FastJSONResponse(result)
 
 
-def _batch_item(index: int, data: object) -> LeadScanRequest | dict:
+def _batch_item(index: int, data: object) -> BoothScan | dict:
     """A batch item as a booth scan to record, or the error entry that takes its place."""
     try:
         return _request(LeadIn.model_validate(data))
@@ -152,11 +152,11 @@ async def post_lead_batch(request: Request) -> Response:
     verifier = load_signer(request.app.state.settings.data_dir).verifier
     checks = start_checks(verifier, [item.code if valid else code_of(item) for item in items])
     parsed = [_request(item) for item in items] if valid else [_batch_item(i, data) for i, data in enumerate(items)]
-    entries = [(who.exhibitor_id, who.id, item) if isinstance(item, LeadScanRequest) else None for item in parsed]
+    entries = [(who.exhibitor_id, who.id, item) if isinstance(item, BoothScan) else None for item in parsed]
     judged = iter(await record_batch(request, checks, scan_leads, entries, "items", verifier=verifier, now=utcnow()))
     results = []
     for index, item in enumerate(parsed):
-        if isinstance(item, LeadScanRequest):
+        if isinstance(item, BoothScan):
             outcome = next(judged)
             if isinstance(outcome, InvalidInput):
                 field = f"leads[{index}].{outcome.field}" if outcome.field else f"leads[{index}]"

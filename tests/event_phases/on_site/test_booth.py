@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from badge_scanner.codes import load_signer
-from badge_scanner.leads import LeadScanRequest, scan_lead
+from badge_scanner.leads import BoothScan, scan_lead
 from event_phases.on_site import booth
 from exhibit_crm import audit
 from exhibit_crm.errors import Conflict, InvalidInput, NotFound
@@ -31,7 +31,7 @@ def stand(session, tmp_path):
 
     def scan(user, person, scan_id, now, rating=None):
         return scan_lead(session, exhibitor_id=user.exhibitor_id, user_id=user.id, verifier=signer.verifier, now=now,
-                         request=LeadScanRequest(code=signer.sign(person.id, 1), scan_id=scan_id, rating=rating))
+                         scan=BoothScan(code=signer.sign(person.id, 1), scan_id=scan_id, rating=rating))
     scan(ours, people[0], "a", FIRST, "hot")
     scan(ours, people[1], "b", LATE)
     scan(ours, people[0], "c", LATE)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from badge_scanner.codes import load_signer
-from badge_scanner.leads import LeadScanRequest, scan_lead
+from badge_scanner.leads import BoothScan, scan_lead
 from event_phases.post_show.lead_report import figures, send_lead_reports
 from exhibit_crm.cli import main
 from exhibit_crm.models import AuditLog, ExhibitorUser, OutboxMessage
@@ -31,9 +31,9 @@ def show(session, tmp_path):
     for n, (visitor, rating, when) in enumerate(zip(visitors, ("hot", "hot", None), (FIRST, SECOND, SECOND),
                                                     strict=True)):
         scan_lead(session, exhibitor_id=ours.exhibitor_id, user_id=ours.id, verifier=signer.verifier, now=when,
-                  request=LeadScanRequest(code=signer.sign(visitor.id, 1), scan_id=f"s-{n}", rating=rating))
+                  scan=BoothScan(code=signer.sign(visitor.id, 1), scan_id=f"s-{n}", rating=rating))
     scan_lead(session, exhibitor_id=ours.exhibitor_id, user_id=ours.id, verifier=signer.verifier, now=SECOND,
-              request=LeadScanRequest(code=signer.sign(visitors[0].id, 1), scan_id="again"))
+              scan=BoothScan(code=signer.sign(visitors[0].id, 1), scan_id="again"))
     session.commit()
     return {"edition": ed, "ours": ours, "quiet": quiet}
 
