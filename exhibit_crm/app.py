@@ -33,11 +33,10 @@ MODULES = (
     "event_phases.pre_show.imports_web",
     "event_phases.on_site.web",
     "event_phases.on_site.booth_web",
+    "event_phases.on_site.lead_api",
     "event_phases.post_show.web",
     "badge_scanner.api",
-    "badge_scanner.lead_api",
     "badge_scanner.web",
-    "exporters.web",
 )
 
 

@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from exhibit_crm.errors import InvalidInput, NotFound
-from exhibit_crm.models import BadgeType, Company, Contact, Exhibitor, Lead, LeadScan, Registration
-from exhibit_crm.sharing import visitor_card
+from exhibit_crm.models import Exhibitor, Lead, LeadScan, Registration
 
 from ..codes import Verifier
 from .group import GroupScan
+from .queries import visitor_of
 from .rules import ACCEPTED, REJECTED, BoothScan, apply_scan, check_answers, check_scan
 
 
@@ -31,16 +31,8 @@ def _lead_json(lead: Lead | None) -> dict | None:
 
 
 def _visitor(session: Session, registration_id: int) -> dict | None:
-    row = session.execute(
-        select(Contact, Company.name, BadgeType.code)
-        .join(Registration, Registration.contact_id == Contact.id)
-        .join(BadgeType, BadgeType.id == Registration.badge_type_id)
-        .outerjoin(Company, Company.id == Contact.company_id)
-        .where(Registration.id == registration_id)).first()
-    if row is None:
-        return None
-    contact, company, badge_type = row
-    return visitor_card(contact, company=company, badge_type=badge_type).__dict__
+    found = visitor_of(session, registration_id=registration_id)
+    return found[1].__dict__ if found else None
 
 
 def _answer(session: Session, scan: LeadScan, lead: Lead | None, registration_id: int | None) -> dict:
