@@ -11,16 +11,16 @@ which keeps each download for its user and writes it to the audit log.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_type_hints
 from urllib.parse import quote
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, create_model
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from badge_scanner.api import MAX_BATCH, code_of, item_error, read_batch, read_body, record_batch
 from badge_scanner.codes import load_signer, start_checks, warm_checking_processes
-from badge_scanner.leads import REASONS, BoothScan, LeadFilter, lead_rows, record_lead_scans, scan_leads
+from badge_scanner.leads import REASONS, BoothScan, LeadFilter, LeadRow, lead_rows, record_lead_scans, scan_leads
 from badge_scanner.writer import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
 from exhibit_crm.errors import InvalidInput, validate_input
 from exhibit_crm.models import utcnow
@@ -172,15 +172,9 @@ async def post_lead_batch(request: Request) -> Response:
     return FastJSONResponse({"results": results})
 
 
-class LeadListItem(BaseModel):
-    id: int
-    created_at: datetime
-    updated_at: datetime
-    rating: str | None
-    notes: str
-    answers: dict
-    scanned_by: str
-    visitor: VisitorOut
+# a LeadRow as the list returns it, the visitor as VisitorOut: the schema follows the row
+LeadListItem = create_model("LeadListItem", **{
+    name: (VisitorOut if name == "visitor" else hint, ...) for name, hint in get_type_hints(LeadRow).items()})
 
 
 def _when(params, name: str) -> datetime | None:
