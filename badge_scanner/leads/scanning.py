@@ -14,13 +14,17 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from exhibit_crm import audit
 from exhibit_crm.errors import InvalidInput, NotFound
 from exhibit_crm.models import Exhibitor, Lead, LeadScan, Registration
 
 from ..codes import Verifier
 from .group import GroupScan
 from .queries import visitor_of
-from .rules import ACCEPTED, REJECTED, BoothScan, apply_scan, check_answers, check_scan
+from .rules import ACCEPTED, MAX_NOTES, REJECTED, BoothScan, apply_scan, check_answers, check_scan
+
+# the audit log's name for a lead edit since its first entries: kept, so that the log reads as one
+CHANGED = "event_phases.on_site.lead.changed"
 
 
 def _lead_json(lead: Lead | None) -> dict | None:
@@ -167,15 +171,20 @@ def _replayed(session: Session, scan: LeadScan) -> dict:
     return _answer(session, scan, lead, lead.registration_id if lead else None)
 
 
-def update_lead(session: Session, *, exhibitor_id: int, lead_id: int, rating: str | None = None,
-                notes: str | None = None, answers: dict | None = None, now: datetime) -> Lead:
-    """Change a lead of this exhibitor (another exhibitor's lead id is not found)."""
+def update_lead(session: Session, *, exhibitor_id: int, lead_id: int, rating: str | None, notes: str,
+                answers: dict, actor: audit.Actor, now: datetime) -> Lead:
+    """Change a lead of this exhibitor as its page saves it: rating (empty clears it), notes and answers; audited.
+    Another exhibitor's lead id is not found."""
     lead = session.get(Lead, lead_id)
     if lead is None or lead.exhibitor_id != exhibitor_id:
         raise NotFound("lead", lead_id)
-    edit = BoothScan(code="", scan_id="", rating=rating, notes=notes)
+    if len(notes) > MAX_NOTES:
+        raise InvalidInput("too_long", f"notes: at most {MAX_NOTES} characters", field="notes")
+    edit = BoothScan(code="", scan_id="", rating=rating or None, notes=notes)
     check_scan(edit)
     apply_scan(lead, edit, check_answers(session, exhibitor_id=exhibitor_id, answers=answers or {}), now)
+    lead.rating = edit.rating
     session.add(lead)
+    audit.log(session, CHANGED, actor=actor, obj=lead, data={"exhibitor_id": exhibitor_id, "rating": lead.rating})
     session.flush()
     return lead

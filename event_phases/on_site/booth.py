@@ -16,7 +16,6 @@ from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
 from badge_scanner.leads import (
-    MAX_NOTES,
     QUESTION_KINDS,
     LeadFigures,
     LeadFilter,
@@ -28,7 +27,6 @@ from badge_scanner.leads import (
     record_download,
     resolved,
     staff_of,
-    update_lead,
     user_of,
     visitor_of,
 )
@@ -246,23 +244,6 @@ def lead_view(session: Session, *, exhibitor_id: int, lead_id: int) -> LeadView:
     return LeadView(lead, card, questions(session, exhibitor_id=exhibitor_id), (user.name or user.email) if user
                     else "", edition.timezone, requested,
                     can_request_contact=not card.shared and bool(contact.email) and requested is None)
-
-
-def save_lead(session: Session, *, exhibitor_id: int, lead_id: int, rating: str | None, notes: str,
-              answers: dict, actor: audit.Actor, now: datetime) -> Lead:
-    """Change a lead's rating, notes and answers (an empty rating clears it)."""
-    lead = _lead(session, exhibitor_id, lead_id)
-    if len(notes) > MAX_NOTES:
-        raise InvalidInput("too_long", f"notes: at most {MAX_NOTES} characters", field="notes")
-    lead = update_lead(session, exhibitor_id=exhibitor_id, lead_id=lead.id, rating=rating or None, notes=notes,
-                       answers=answers, now=now)
-    if not rating:
-        lead.rating = None
-        session.add(lead)
-    audit.log(session, "event_phases.on_site.lead.changed", actor=actor, obj=lead,
-              data={"exhibitor_id": exhibitor_id, "rating": lead.rating})
-    session.flush()
-    return lead
 
 
 # Contact through the organiser, for visitors who did not consent to share their details.

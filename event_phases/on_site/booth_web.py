@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from badge_scanner.leads import LeadFilter
+from badge_scanner.leads import LeadFilter, update_lead
 from exhibit_crm import auth, i18n
 from exhibit_crm.errors import Conflict, InvalidInput
 from exhibit_crm.i18n import N_
@@ -99,7 +99,7 @@ class LeadEdit(BaseModel):
 async def api_save_lead(request: Request) -> Response:
     who = await _who(request)
     data = await read_json(request, LeadEdit)
-    lead = await run_service(request, booth.save_lead, exhibitor_id=who.exhibitor_id,
+    lead = await run_service(request, update_lead, exhibitor_id=who.exhibitor_id,
                              lead_id=request.path_params["lead_id"], rating=data.rating, notes=data.notes,
                              answers=data.answers, actor=who.actor, now=utcnow())
     return JSONResponse({"id": lead.id, "rating": lead.rating, "notes": lead.notes, "answers": lead.answers or {},
@@ -199,7 +199,7 @@ async def lead(request: Request) -> Response:
     lead_id = request.path_params["lead_id"]
     found = await read_service(request, booth.questions, exhibitor_id=who.exhibitor_id)
     try:
-        await run_service(request, booth.save_lead, exhibitor_id=who.exhibitor_id, lead_id=lead_id,
+        await run_service(request, update_lead, exhibitor_id=who.exhibitor_id, lead_id=lead_id,
                           rating=str(form.get("rating", "")) or None, notes=str(form.get("notes", "")),
                           answers=_answers(form, found), actor=who.actor, now=utcnow())
     except REFUSALS as exc:

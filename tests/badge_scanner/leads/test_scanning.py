@@ -12,7 +12,7 @@ from badge_scanner import badges
 from badge_scanner.leads import BoothScan, scan_lead, update_lead
 from exhibit_crm import audit
 from exhibit_crm.errors import InvalidInput, NotFound
-from exhibit_crm.models import Lead, LeadScan
+from exhibit_crm.models import AuditLog, Lead, LeadScan
 from tests import factories
 
 NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
@@ -103,13 +103,28 @@ def test_bad_fields_are_refused_by_name_and_nothing_is_recorded(session, booth, 
     assert session.scalars(select(LeadScan)).all() == [] and session.scalars(select(Lead)).all() == []
 
 
-def test_a_lead_is_updated_only_by_its_own_exhibitor(session, booth, signer):
-    lead_id = _scan(session, booth, signer, booth["shared"], "s")["lead"]["id"]
+def test_a_lead_is_updated_only_by_its_own_exhibitor_and_audited(session, booth, signer):
+    lead_id = _scan(session, booth, signer, booth["shared"], "s", rating="warm", answers={booth["budget"]: True})[
+        "lead"]["id"]
+    actor = audit.Actor("exhibitor_user", booth["user_id"], "sales@huamei.example.cn")
     lead = update_lead(session, exhibitor_id=booth["exhibitor_id"], lead_id=lead_id, rating="hot", notes="回访",
-                       now=NOW + timedelta(hours=1))
+                       answers={booth["volume"]: "> 5 containers"}, actor=actor, now=NOW + timedelta(hours=1))
     assert (lead.rating, lead.notes, lead.updated_at) == ("hot", "回访", NOW + timedelta(hours=1))
+    assert lead.answers == {booth["budget"]: True, booth["volume"]: "> 5 containers"}
+    cleared = update_lead(session, exhibitor_id=booth["exhibitor_id"], lead_id=lead_id, rating="", notes="",
+                          answers={}, actor=actor, now=NOW + timedelta(hours=2))
+    assert (cleared.rating, cleared.notes) == (None, "")
+    entries = session.scalars(select(AuditLog).where(AuditLog.action == "event_phases.on_site.lead.changed")
+                              .order_by(AuditLog.id)).all()
+    assert [(e.actor_id, e.object_id, e.data["rating"]) for e in entries] == [
+        (booth["user_id"], lead_id, "hot"), (booth["user_id"], lead_id, None)]
+    with pytest.raises(InvalidInput) as refused:
+        update_lead(session, exhibitor_id=booth["exhibitor_id"], lead_id=lead_id, rating=None, notes="x" * 4001,
+                    answers={}, actor=actor, now=NOW)
+    assert refused.value.code == "too_long"
     with pytest.raises(NotFound):
-        update_lead(session, exhibitor_id=booth["other_id"], lead_id=lead_id, rating="cold", now=NOW)
+        update_lead(session, exhibitor_id=booth["other_id"], lead_id=lead_id, rating="cold", notes="", answers={},
+                    actor=actor, now=NOW)
 
 
 def test_two_phones_scanning_the_same_visitor_at_once_make_one_lead(engine, booth, signer):
