@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 
 from bench.common import emit, fresh_database, log, machine, median, now_iso
 from bench.desk_search import company_rows, contact_rows
+from event_phases.on_site.booth import download_leads
 from exhibit_crm import audit
 from exhibit_crm.db import session_scope
 from exhibit_crm.models import (
@@ -28,7 +29,6 @@ from exhibit_crm.models import (
     Series,
     utcnow,
 )
-from exporters.leads import download_leads
 
 TARGETS = {"csv": 1.0, "xlsx": 3.0, "crm-csv": 1.0}
 NOTES = ("询问沙发OEM价格，每月约两个货柜", "需要最新产品目录", "Asked for a quote on 200 dining chairs", "", "",

@@ -34,10 +34,9 @@ MODULES = (
     "event_phases.pre_show.imports_web",
     "event_phases.on_site.desk_web",
     "event_phases.on_site.booth_web",
+    "event_phases.on_site.lead_api",
     "badge_scanner.api",
-    "badge_scanner.lead_api",
     "badge_scanner.web",
-    "exporters.web",
 )
 
 

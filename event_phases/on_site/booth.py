@@ -1,5 +1,6 @@
-"""The exhibitor's side of lead retrieval: its qualification questions, its lead list as a page, editing a lead,
-asking the organiser to pass on a contact request, and the booth dashboard.
+"""The exhibitor's side of lead retrieval: its qualification questions, its lead list as a page and as files,
+editing a lead, asking the organiser to pass on a contact request, and the booth dashboard. The leads themselves
+(scans, the one query, downloads kept per user, figures) live in badge_scanner.leads; the files in exporters.leads.
 
 Every service takes the exhibitor id from the signed-in user and checks that each id it is handed (lead, question,
 staff member) belongs to that exhibitor: another exhibitor's ids are simply not found. What a page shows of a visitor
@@ -8,36 +9,35 @@ comes from exhibit_crm.sharing.visitor_card, the one consent rule.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
-from badge_scanner.leads import MAX_NOTES, QUESTION_KINDS, update_lead
+from badge_scanner.leads import (
+    QUESTION_KINDS,
+    LeadFigures,
+    LeadFilter,
+    LeadRow,
+    count_leads,
+    last_download_at,
+    lead_figures,
+    lead_rows,
+    record_download,
+    resolved,
+    staff_of,
+    user_of,
+    visitor_of,
+)
 from exhibit_crm import audit, outbox
 from exhibit_crm.errors import Conflict, InvalidInput, NotFound
 from exhibit_crm.exhibitors import booth_label, count_interested
-from exhibit_crm.models import (
-    AuditLog,
-    BadgeType,
-    Company,
-    Contact,
-    Edition,
-    Exhibitor,
-    ExhibitorUser,
-    Lead,
-    LeadQuestion,
-    LeadScan,
-    Registration,
-)
-from exhibit_crm.models.exhibitors import LEAD_RATINGS
+from exhibit_crm.models import AuditLog, Company, Contact, Edition, Exhibitor, ExhibitorUser, Lead, LeadQuestion
 from exhibit_crm.settings import LANGUAGES
-from exhibit_crm.sharing import SHARED_FIELDS, VisitorCard, visitor_card
+from exhibit_crm.sharing import VisitorCard
 from exhibit_crm.web.templating import render_in
-from exporters.leads import Download, LeadFilter, download_leads, last_download_at
+from exporters.leads import FORMATS, Download, lead_file
 
 PAGE_SIZE = 50
 MAX_LABEL, MAX_OPTION, MAX_OPTIONS = 200, 100, 50
@@ -50,28 +50,6 @@ class QuestionIn(SQLModel):
     label: str = ""
     kind: str = "checkbox"
     options: list[str] = []
-
-
-@dataclass(frozen=True)
-class BoothFilter:
-    """The list's filter as the page has it: days are the edition's local days, `until` included."""
-
-    since: date | None = None
-    until: date | None = None
-    rating: str | None = None
-    scanned_by_id: int | None = None
-    new_only: bool = False
-
-
-@dataclass(frozen=True)
-class LeadRow:
-    id: int
-    created_at: datetime
-    updated_at: datetime
-    rating: str | None
-    notes: str
-    scanned_by: str
-    visitor: VisitorCard
 
 
 @dataclass(frozen=True)
@@ -100,10 +78,7 @@ class LeadView:
 class Dashboard:
     company: str
     booth: str
-    total: int
-    by_rating: dict[str, int]
-    by_day: list[tuple[date, dict[str, int]]]
-    by_staff: list[tuple[str, int, int]]  # (name, scans, leads first scanned)
+    figures: LeadFigures
     matched: int
 
 
@@ -190,83 +165,55 @@ def move_question(session: Session, *, exhibitor_id: int, question_id: int, up: 
     session.flush()
 
 
-# The lead list, a page at a time.
+# The lead list, a page at a time, and as files.
 
-def staff_of(session: Session, *, exhibitor_id: int) -> list[ExhibitorUser]:
-    return list(session.scalars(select(ExhibitorUser).where(ExhibitorUser.exhibitor_id == exhibitor_id)
-                                .order_by(ExhibitorUser.name, ExhibitorUser.email)))
-
-
-def check_filter(session: Session, *, exhibitor_id: int, filters: LeadFilter) -> None:
-    """A filter naming a rating we do not have is a 422; one naming another exhibitor's staff member is not found."""
-    if filters.rating is not None and filters.rating not in LEAD_RATINGS:
-        raise InvalidInput("invalid", "rating: one of " + ", ".join(LEAD_RATINGS), field="rating")
+def _filter(session: Session, exhibitor_id: int, filters: LeadFilter) -> LeadFilter:
+    """The filter resolved to instants; one naming another exhibitor's staff member is not found."""
+    filters = resolved(session, exhibitor_id=exhibitor_id, filters=filters)
     if filters.scanned_by_id is not None:
         user = session.get(ExhibitorUser, filters.scanned_by_id)
         if user is None or user.exhibitor_id != exhibitor_id:
             raise NotFound("staff member", filters.scanned_by_id)
+    return filters
 
 
-def lead_filter(session: Session, *, exhibitor_id: int, filters: BoothFilter) -> LeadFilter:
-    """The exporters' filter for the page's: local days become instants; another exhibitor's staff is not found."""
-    if filters.since and filters.until and filters.since > filters.until:
-        raise InvalidInput("invalid", "until: must not be earlier than since", field="until")
-    zone = ZoneInfo(session.get(Edition, _exhibitor(session, exhibitor_id).edition_id).timezone)
+def download_leads(session: Session, *, exhibitor_id: int, fmt: str, actor: audit.Actor,
+                   filters: LeadFilter = LeadFilter(), language: str = "en") -> Download:
+    """The exhibitor's lead list as a file; the download is kept for its user and written to the audit log."""
+    if fmt not in FORMATS:
+        raise InvalidInput("invalid", "format: one of " + ", ".join(FORMATS), field="format")
+    exhibitor = _exhibitor(session, exhibitor_id)
+    filters = resolved(session, exhibitor_id=exhibitor_id, filters=filters)
+    rows = lead_rows(session, exhibitor_id=exhibitor_id, filters=filters, user_id=user_of(actor))
+    company = session.get(Company, exhibitor.company_id)
+    file = lead_file(rows, questions(session, exhibitor_id=exhibitor_id), fmt=fmt, language=language,
+                     edition=session.get(Edition, exhibitor.edition_id),
+                     company=company.name if company else str(exhibitor_id))
+    record_download(session, exhibitor=exhibitor, actor=actor, fmt=fmt, filters=filters.as_dict(), rows=file.rows)
+    return file
 
-    def start(day: date | None) -> datetime | None:
-        return datetime.combine(day, time(), zone) if day else None
 
-    result = LeadFilter(since=start(filters.since), until=start(filters.until + timedelta(days=1) if filters.until
-                                                                   else None),
-                        rating=filters.rating, scanned_by_id=filters.scanned_by_id, new_only=filters.new_only)
-    check_filter(session, exhibitor_id=exhibitor_id, filters=result)
-    return result
-
-
-def download(session: Session, *, exhibitor_id: int, fmt: str, filters: BoothFilter, actor: audit.Actor,
+def download(session: Session, *, exhibitor_id: int, fmt: str, filters: LeadFilter, actor: audit.Actor,
              language: str) -> Download:
-    """The lead list file of the portal's download buttons (written to the audit log by the exporter)."""
+    """The lead list file of the portal's download buttons (days are the edition's; staff must be the exhibitor's)."""
     return download_leads(session, exhibitor_id=exhibitor_id, fmt=fmt, actor=actor, language=language,
-                          filters=lead_filter(session, exhibitor_id=exhibitor_id, filters=filters))
+                          filters=_filter(session, exhibitor_id, filters))
 
 
-def lead_page(session: Session, *, exhibitor_id: int, filters: BoothFilter, actor: audit.Actor,
+def lead_page(session: Session, *, exhibitor_id: int, filters: LeadFilter, actor: audit.Actor,
               page: int = 1, size: int = PAGE_SIZE) -> LeadPage:
     """One page of the exhibitor's leads that pass the filter, newest first, as the exhibitor may see them."""
     exhibitor = _exhibitor(session, exhibitor_id)
-    filters = lead_filter(session, exhibitor_id=exhibitor_id, filters=filters)
-    last = last_download_at(session, exhibitor_id=exhibitor_id, actor=actor)
-    where = [Lead.exhibitor_id == exhibitor_id]
-    if filters.since is not None:
-        where.append(Lead.created_at >= filters.since)
-    if filters.until is not None:
-        where.append(Lead.created_at < filters.until)
-    if filters.rating is not None:
-        where.append(Lead.rating == filters.rating)
-    if filters.scanned_by_id is not None:
-        where.append(Lead.scanned_by_id == filters.scanned_by_id)
-    if filters.new_only and last is not None:
-        where.append(Lead.updated_at > last)
-    total = session.scalar(select(func.count()).select_from(Lead).where(*where)) or 0
+    filters = _filter(session, exhibitor_id, filters)
+    user_id = user_of(actor)
+    total = count_leads(session, exhibitor_id=exhibitor_id, filters=filters, user_id=user_id)
     pages = max((total + size - 1) // size, 1)
     page = min(max(page, 1), pages)
-    contact_columns = [getattr(Contact, name) for name in ("full_name", "consent_share", *SHARED_FIELDS)]
-    query = (select(Lead.id, Lead.created_at, Lead.updated_at, Lead.rating, Lead.notes,
-                    ExhibitorUser.name.label("user_name"), ExhibitorUser.email.label("user_email"),
-                    Company.name.label("company"), BadgeType.code.label("badge_type"), *contact_columns)
-             .join(Registration, Registration.id == Lead.registration_id)
-             .join(Contact, Contact.id == Registration.contact_id)
-             .join(BadgeType, BadgeType.id == Registration.badge_type_id)
-             .outerjoin(Company, Company.id == Contact.company_id)
-             .outerjoin(ExhibitorUser, ExhibitorUser.id == Lead.scanned_by_id)
-             .where(*where).order_by(Lead.created_at.desc(), Lead.id.desc())
-             .offset((page - 1) * size).limit(size))
-    rows = [LeadRow(row.id, row.created_at, row.updated_at, row.rating, row.notes,
-                    row.user_name or row.user_email or "",
-                    visitor_card(row, company=row.company, badge_type=row.badge_type))
-            for row in session.execute(query)]
+    rows = lead_rows(session, exhibitor_id=exhibitor_id, filters=filters, user_id=user_id, newest_first=True,
+                     offset=(page - 1) * size, limit=size)
     edition = session.get(Edition, exhibitor.edition_id)
-    return LeadPage(rows, total, page, pages, staff_of(session, exhibitor_id=exhibitor_id), edition.timezone, last)
+    return LeadPage(rows, total, page, pages, staff_of(session, exhibitor_id=exhibitor_id), edition.timezone,
+                    last_download_at(session, exhibitor_id=exhibitor_id, user_id=user_id))
 
 
 # One lead.
@@ -279,13 +226,7 @@ def _lead(session: Session, exhibitor_id: int, lead_id: int, *, lock: bool = Fal
 
 
 def _visitor_of(session: Session, lead: Lead) -> tuple[Contact, VisitorCard]:
-    contact, company, badge_type = session.execute(
-        select(Contact, Company.name, BadgeType.code)
-        .join(Registration, Registration.contact_id == Contact.id)
-        .join(BadgeType, BadgeType.id == Registration.badge_type_id)
-        .outerjoin(Company, Company.id == Contact.company_id)
-        .where(Registration.id == lead.registration_id)).one()
-    return contact, visitor_card(contact, company=company, badge_type=badge_type)
+    return visitor_of(session, registration_id=lead.registration_id)
 
 
 def contact_requested_at(session: Session, *, lead_id: int) -> datetime | None:
@@ -303,23 +244,6 @@ def lead_view(session: Session, *, exhibitor_id: int, lead_id: int) -> LeadView:
     return LeadView(lead, card, questions(session, exhibitor_id=exhibitor_id), (user.name or user.email) if user
                     else "", edition.timezone, requested,
                     can_request_contact=not card.shared and bool(contact.email) and requested is None)
-
-
-def save_lead(session: Session, *, exhibitor_id: int, lead_id: int, rating: str | None, notes: str,
-              answers: dict, actor: audit.Actor, now: datetime) -> Lead:
-    """Change a lead's rating, notes and answers (an empty rating clears it)."""
-    lead = _lead(session, exhibitor_id, lead_id)
-    if len(notes) > MAX_NOTES:
-        raise InvalidInput("too_long", f"notes: at most {MAX_NOTES} characters", field="notes")
-    lead = update_lead(session, exhibitor_id=exhibitor_id, lead_id=lead.id, rating=rating or None, notes=notes,
-                       answers=answers, now=now)
-    if not rating:
-        lead.rating = None
-        session.add(lead)
-    audit.log(session, "event_phases.on_site.lead.changed", actor=actor, obj=lead,
-              data={"exhibitor_id": exhibitor_id, "rating": lead.rating})
-    session.flush()
-    return lead
 
 
 # Contact through the organiser, for visitors who did not consent to share their details.
@@ -363,26 +287,6 @@ def request_contact(session: Session, *, exhibitor_id: int, lead_id: int, messag
 def dashboard(session: Session, *, exhibitor_id: int) -> Dashboard:
     """Leads so far by the edition's local day and by rating, each staff member's scans, and the matched visitors."""
     exhibitor = _exhibitor(session, exhibitor_id)
-    zone = ZoneInfo(session.get(Edition, exhibitor.edition_id).timezone)
-    days: dict[date, Counter] = {}
-    by_rating: Counter = Counter()
-    # two columns per lead: the figures need no more, and 20,000 leads read in a blink
-    for created_at, rating in session.execute(select(Lead.created_at, Lead.rating)
-                                              .where(Lead.exhibitor_id == exhibitor_id)):
-        key = rating or "unrated"
-        days.setdefault(created_at.astimezone(zone).date(), Counter())[key] += 1
-        by_rating[key] += 1
-    scans = dict(session.execute(select(LeadScan.exhibitor_user_id, func.count()).where(
-        LeadScan.exhibitor_id == exhibitor_id, LeadScan.verdict == "accepted").group_by(LeadScan.exhibitor_user_id))
-        .all())
-    leads = dict(session.execute(select(Lead.scanned_by_id, func.count()).where(Lead.exhibitor_id == exhibitor_id)
-                                 .group_by(Lead.scanned_by_id)).all())
-    staff = [(user.name or user.email, scans.get(user.id, 0), leads.get(user.id, 0))
-             for user in staff_of(session, exhibitor_id=exhibitor_id) if scans.get(user.id) or leads.get(user.id)]
     company = session.get(Company, exhibitor.company_id)
-    order = (*LEAD_RATINGS, "unrated")
-    return Dashboard(company.name, booth_label(exhibitor), sum(by_rating.values()),
-                     {key: by_rating.get(key, 0) for key in order},
-                     [(day, {key: days[day].get(key, 0) for key in order}) for day in sorted(days)],
-                     sorted(staff, key=lambda item: (-item[1], item[0])),
+    return Dashboard(company.name, booth_label(exhibitor), lead_figures(session, exhibitor_id=exhibitor_id),
                      count_interested(session, exhibitor_id=exhibitor.id))

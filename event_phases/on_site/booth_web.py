@@ -3,7 +3,7 @@ downloads, one lead to rate and qualify, the exhibitor's qualification questions
 
 The exhibitor is always the signed-in user's own; lead, question and staff ids in URLs and forms are checked against
 it by the services, so another exhibitor's ids are a 404. The scan page's script talks to session-authenticated JSON
-endpoints under /portal/api (CSRF token in a header), which run the lead API's own handlers.
+endpoints under /portal/api (CSRF token in a header), which run the lead API's own handlers (lead_api).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from badge_scanner import lead_api
+from badge_scanner.leads import LeadFilter, update_lead
 from exhibit_crm import auth, i18n
 from exhibit_crm.errors import Conflict, InvalidInput
 from exhibit_crm.i18n import N_
@@ -29,7 +29,7 @@ from exhibit_crm.web.guard import api, page, principal, read_form, read_json, re
 from exhibit_crm.web.templating import NavItem, render
 from exporters.leads import FORMATS
 
-from . import booth
+from . import booth, lead_api
 
 KINDS = ("exhibitor_user",)
 REFUSALS = (InvalidInput, Conflict)
@@ -99,7 +99,7 @@ class LeadEdit(BaseModel):
 async def api_save_lead(request: Request) -> Response:
     who = await _who(request)
     data = await read_json(request, LeadEdit)
-    lead = await run_service(request, booth.save_lead, exhibitor_id=who.exhibitor_id,
+    lead = await run_service(request, update_lead, exhibitor_id=who.exhibitor_id,
                              lead_id=request.path_params["lead_id"], rating=data.rating, notes=data.notes,
                              answers=data.answers, actor=who.actor, now=utcnow())
     return JSONResponse({"id": lead.id, "rating": lead.rating, "notes": lead.notes, "answers": lead.answers or {},
@@ -118,12 +118,12 @@ def _day(params, name: str) -> date | None:
         raise InvalidInput("invalid", f"{name}: a date such as 2026-03-10", field=name) from None
 
 
-def _filters(params) -> booth.BoothFilter:
+def _filters(params) -> LeadFilter:
     rating = str(params.get("rating", "") or "") or None
     scanned_by = str(params.get("scanned_by", "") or "")
     if scanned_by and not (scanned_by.isascii() and scanned_by.isdigit() and len(scanned_by) < 19):
         raise InvalidInput("invalid", "scanned_by: a staff member", field="scanned_by")
-    return booth.BoothFilter(since=_day(params, "since"), until=_day(params, "until"), rating=rating,
+    return LeadFilter(since=_day(params, "since"), until=_day(params, "until"), rating=rating,
                              scanned_by_id=int(scanned_by) if scanned_by else None,
                              new_only=str(params.get("new_only", "")) in ("1", "on", "true"))
 
@@ -144,7 +144,7 @@ async def leads(request: Request) -> Response:
         error, status = None, 200
     except InvalidInput as exc:
         found = await read_service(request, booth.lead_page, exhibitor_id=who.exhibitor_id,
-                                   filters=booth.BoothFilter(), actor=who.actor)
+                                   filters=LeadFilter(), actor=who.actor)
         error, status = _message(exc), exc.status
     query = "&".join(f"{name}={quote(value)}" for name, value in values.items() if value)
     return render(request, "booth/leads.html", {
@@ -199,7 +199,7 @@ async def lead(request: Request) -> Response:
     lead_id = request.path_params["lead_id"]
     found = await read_service(request, booth.questions, exhibitor_id=who.exhibitor_id)
     try:
-        await run_service(request, booth.save_lead, exhibitor_id=who.exhibitor_id, lead_id=lead_id,
+        await run_service(request, update_lead, exhibitor_id=who.exhibitor_id, lead_id=lead_id,
                           rating=str(form.get("rating", "")) or None, notes=str(form.get("notes", "")),
                           answers=_answers(form, found), actor=who.actor, now=utcnow())
     except REFUSALS as exc:
@@ -290,9 +290,10 @@ async def move_question(request: Request) -> Response:
 @booth_page
 async def dashboard(request: Request) -> Response:
     who = await _who(request)
-    figures = await read_service(request, booth.dashboard, exhibitor_id=who.exhibitor_id)
-    peak = max([sum(counts.values()) for _day, counts in figures.by_day] or [1])
-    return render(request, "booth/dashboard.html", {"figures": figures, "peak": peak, "ratings": LEAD_RATINGS})
+    found = await read_service(request, booth.dashboard, exhibitor_id=who.exhibitor_id)
+    peak = max([sum(counts.values()) for _day, counts in found.figures.by_day] or [1])
+    return render(request, "booth/dashboard.html", {"dashboard": found, "figures": found.figures, "peak": peak,
+                                                    "ratings": LEAD_RATINGS})
 
 
 _LEAD = "/portal/leads/{lead_id:id}"

@@ -1,35 +1,25 @@
 """After the show: a lead report mail to each exhibitor that collected leads, with its figures and the link to its
 lead list in the portal. Queued through the outbox; an exhibitor already sent its report is skipped, so running the
-command again queues nothing twice."""
+command again queues nothing twice. The figures are the booth dashboard's (badge_scanner.leads.lead_figures)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from badge_scanner.leads import lead_figures
 from exhibit_crm import audit, outbox
 from exhibit_crm.errors import NotFound
-from exhibit_crm.models import AuditLog, Company, Edition, Exhibitor, ExhibitorUser, Lead, LeadScan
-from exhibit_crm.models.exhibitors import LEAD_RATINGS
+from exhibit_crm.models import AuditLog, Company, Edition, Exhibitor, ExhibitorUser, Lead
 from exhibit_crm.settings import LANGUAGES
 from exhibit_crm.web.templating import render_in
 
 QUEUED = "event_phases.post_show.lead_report.queued"
 KIND = "lead_report"
 LEADS_PATH = "/portal/leads"
-
-
-@dataclass(frozen=True)
-class LeadFigures:
-    leads: int
-    by_rating: dict[str, int]
-    by_day: list[tuple[str, int]]  # (the edition's local day, leads first scanned that day)
-    by_staff: list[tuple[str, int]]  # (staff member, accepted scans)
 
 
 @dataclass
@@ -41,24 +31,6 @@ class ReportRun:
     def as_dict(self) -> dict:
         return {**asdict(self), "exhibitors_mailed": len(self.queued),
                 "mails": sum(len(item["recipients"]) for item in self.queued)}
-
-
-def figures(session: Session, *, exhibitor_id: int, timezone: str) -> LeadFigures:
-    """An exhibitor's leads by rating and by the edition's local day, and each staff member's accepted scans."""
-    zone = ZoneInfo(timezone)
-    days: Counter = Counter()
-    ratings: Counter = Counter()
-    for created_at, rating in session.execute(select(Lead.created_at, Lead.rating)
-                                              .where(Lead.exhibitor_id == exhibitor_id)):
-        days[created_at.astimezone(zone).date().isoformat()] += 1
-        ratings[rating or "unrated"] += 1
-    staff = session.execute(
-        select(func.coalesce(func.nullif(ExhibitorUser.name, ""), ExhibitorUser.email), func.count())
-        .select_from(LeadScan).join(ExhibitorUser, ExhibitorUser.id == LeadScan.exhibitor_user_id)
-        .where(LeadScan.exhibitor_id == exhibitor_id, LeadScan.verdict == "accepted")
-        .group_by(ExhibitorUser.id, ExhibitorUser.name, ExhibitorUser.email)).all()
-    return LeadFigures(sum(ratings.values()), {key: ratings.get(key, 0) for key in (*LEAD_RATINGS, "unrated")},
-                       sorted(days.items()), sorted(((name, n) for name, n in staff), key=lambda s: (-s[1], s[0])))
 
 
 def _exhibitors_with_leads(session: Session, edition_id: int) -> list[Exhibitor]:
@@ -84,7 +56,7 @@ def report_exhibitor(session: Session, *, exhibitor: Exhibitor, edition: Edition
     if not users:
         return None
     company = session.get(Company, exhibitor.company_id)
-    found = figures(session, exhibitor_id=exhibitor.id, timezone=edition.timezone)
+    found = lead_figures(session, exhibitor_id=exhibitor.id)
     context = {"company": company.name, "edition": edition.name, "figures": found,
                "link": base_url.rstrip("/") + LEADS_PATH}
     ids = []

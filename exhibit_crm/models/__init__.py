@@ -19,7 +19,7 @@ from .events import (
     ZoneAccess,
     ZoneBase,
 )
-from .exhibitors import Exhibitor, ExhibitorBase, ExhibitorStatusChange, Lead, LeadQuestion, LeadScan
+from .exhibitors import Exhibitor, ExhibitorBase, ExhibitorStatusChange, Lead, LeadDownload, LeadQuestion, LeadScan
 from .imports import IMPORT_KINDS, ImportJob
 from .mail import Campaign, OutboxAttachment, OutboxMessage, Segment
 from .people import (
@@ -41,7 +41,7 @@ __all__ = [
     "AuditLog", "BadgeType", "BadgeTypeBase", "Campaign", "Company", "CompanyBase",
     "Contact", "ContactBase", "ContactSource", "Edition", "EditionBase", "EditionDay", "EditionDayBase", "Exhibitor",
     "ExhibitorBase", "ExhibitorStatusChange", "ExhibitorUser", "Gate", "GateBase", "GateDevice", "Lead",
-    "LeadQuestion", "LeadScan", "LoginAttempt", "OutboxAttachment", "OutboxMessage", "ProductCategory",
+    "LeadDownload", "LeadQuestion", "LeadScan", "LoginAttempt", "OutboxAttachment", "OutboxMessage", "ProductCategory",
     "Registration", "RegistrationBase", "RegistrationQuestion", "RegistrationQuestionBase", "Scan", "Segment",
     "Series", "SeriesBase", "StaffUser", "StaffUserBase", "UTCDateTime", "Zone", "ZoneAccess", "ZoneBase", "utcnow",
 ]

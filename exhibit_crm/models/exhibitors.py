@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime, created_at_field, enum_check, json_field, utcnow, when_field
@@ -90,3 +90,16 @@ class LeadScan(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=30)
     device_time: datetime | None = when_field()
     received_at: datetime = created_at_field()
+
+
+# LeadDownload: a lead list an exhibitor user downloaded; their latest is where "new since my last download" starts.
+class LeadDownload(SQLModel, table=True):
+    __tablename__ = "lead_download"
+    __table_args__ = (Index("ix_lead_download_user", "exhibitor_id", "exhibitor_user_id", "downloaded_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exhibitor_id: int = Field(foreign_key="exhibitor.id")
+    exhibitor_user_id: int = Field(foreign_key="exhibitor_user.id")
+    downloaded_at: datetime = created_at_field()
+    format: str = Field(max_length=10)
+    filters: dict = json_field(dict)
+    rows: int = 0

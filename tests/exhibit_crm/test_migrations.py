@@ -33,3 +33,33 @@ def test_upgrade_is_repeatable_and_downgrade_empties(empty_database_url):
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()
+
+
+def test_0005_keeps_the_lead_downloads_of_the_audit_log(empty_database_url):
+    from sqlmodel import Session, select
+
+    from exhibit_crm import audit
+    from exhibit_crm.models import Exhibitor, LeadDownload
+    from tests import factories
+
+    engine = make_engine(empty_database_url)
+    config = migrate.alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+    with Session(engine) as session:
+        user = factories.exhibitor_user(session, factories.edition(session))
+        exhibitor = session.get(Exhibitor, user.exhibitor_id)
+        actor = audit.Actor("exhibitor_user", user.id, user.email)
+        audit.log(session, "exporters.leads.downloaded", actor=actor, obj=exhibitor,
+                  data={"format": "xlsx", "rows": 3, "filters": {"rating": "hot"}})
+        audit.log(session, "exporters.leads.downloaded", actor=audit.CLI, obj=exhibitor, data={"format": "csv"})
+        audit.log(session, "something.else", actor=actor, obj=exhibitor)
+        session.commit()
+        exhibitor_id, user_id = exhibitor.id, user.id
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        kept = session.exec(select(LeadDownload)).all()
+        assert [(d.exhibitor_id, d.exhibitor_user_id, d.format, d.rows, d.filters) for d in kept] == [
+            (exhibitor_id, user_id, "xlsx", 3, {"rating": "hot"})]
+    engine.dispose()

@@ -1,62 +1,33 @@
-"""Lead lists: what pandas and openpyxl read back, the consent rule in each format, filters, and the audit log."""
+"""Lead lists as files: what pandas and openpyxl read back, the consent rule in each format, the CRM layout."""
 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import openpyxl
 import pandas as pd
 import pytest
 from sqlmodel import select
 
-from exhibit_crm import audit
-from exhibit_crm.errors import InvalidInput
-from exhibit_crm.models import AuditLog, Contact, Exhibitor, ExhibitorUser, Lead, LeadQuestion
-from exporters.leads import LeadFilter, download_leads, lead_records, split_name
+from badge_scanner.leads import lead_rows
+from exhibit_crm.models import Edition, Exhibitor, LeadQuestion
+from exporters.leads import lead_file, split_name
 from exporters.tables import guard
-from tests import factories
-
-T0 = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, the first show day
+from tests.badge_scanner.leads.listed import four_leads
 
 
 @pytest.fixture
 def booth(session):
-    """An exhibitor with two questions and four leads: two visitors share their details, two do not."""
-    ed = factories.edition(session)
-    user = factories.exhibitor_user(session, ed)
-    other = factories.exhibitor_user(session, ed, email="sales@other.example.cn", company="深圳另一家具",
-                                    booth_number="N1-A02")
-    exhibitor_id = user.exhibitor_id
-    budget = LeadQuestion(exhibitor_id=exhibitor_id, label="预算已确认", kind="checkbox", position=0)
-    volume = LeadQuestion(exhibitor_id=exhibitor_id, label="Order volume", kind="select", position=1,
-                          options=["< 1 container", "> 5 containers"])
-    session.add_all([budget, volume])
-    session.flush()
-    people = [("王伟", "wang.wei@example.cn", True, "hot", "要报价，每月两个货柜"),
-              ("欧阳娜", "ouyang@example.cn", False, "warm", ""),
-              ("Anna Schmidt", "anna@example.de", True, "cold", "=HYPERLINK(\"http://evil\")"),
-              ("李娜", "li.na@example.cn", False, None, "私下备注")]
-    for number, (name, email, share, rating, notes) in enumerate(people):
-        reg = factories.registration(session, ed, full_name=name, email=email, phone=f"+86139000000{number:02d}",
-                                     company="上海宜家家居")
-        contact = session.get(Contact, reg.contact_id)
-        contact.consent_share = share
-        contact.title = "采购经理"
-        session.add(contact)
-        at = T0 + timedelta(hours=number)
-        session.add(Lead(exhibitor_id=exhibitor_id, registration_id=reg.id, scanned_by_id=user.id, rating=rating,
-                         notes=notes, answers={str(budget.id): number % 2 == 0, str(volume.id): "> 5 containers"},
-                         created_at=at, updated_at=at))
-    stranger = factories.registration(session, ed, full_name="外人", email="x@example.cn")
-    session.add(Lead(exhibitor_id=other.exhibitor_id, registration_id=stranger.id, created_at=T0, updated_at=T0))
-    session.commit()
-    return {"exhibitor_id": exhibitor_id, "actor": audit.Actor("exhibitor_user", user.id, user.email),
-            "user_id": user.id}
+    return four_leads(session)
 
 
-def _download(session, booth, fmt, **kwargs):
-    return download_leads(session, exhibitor_id=booth["exhibitor_id"], fmt=fmt, actor=booth["actor"], **kwargs)
+def _download(session, booth, fmt, language="en"):
+    exhibitor = session.get(Exhibitor, booth["exhibitor_id"])
+    questions = session.scalars(select(LeadQuestion).where(LeadQuestion.exhibitor_id == exhibitor.id)
+                                .order_by(LeadQuestion.position)).all()
+    return lead_file(lead_rows(session, exhibitor_id=exhibitor.id), questions, fmt=fmt, language=language,
+                     edition=session.get(Edition, exhibitor.edition_id), company="广州华美家居有限公司")
 
 
 def test_csv_reads_back_with_pandas_exactly_the_leads_and_their_chinese_text(session, booth):
@@ -127,52 +98,6 @@ def test_no_cell_starts_a_formula(session, booth):
         "+86 138", "-5", "'-1+A1", "'@SUM(A1)", "plain"]
 
 
-def test_filters_by_rating_date_and_staff_member(session, booth):
-    def names(**filters):
-        return [record.visitor.name for record in lead_records(session, exhibitor_id=booth["exhibitor_id"],
-                                                                filters=LeadFilter(**filters))]
-    assert names(rating="hot") == ["王伟"]
-    assert names(since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=3)) == ["欧阳娜", "Anna Schmidt"]
-    assert names(scanned_by_id=booth["user_id"]) == ["王伟", "欧阳娜", "Anna Schmidt", "李娜"]
-    assert names(scanned_by_id=booth["user_id"] + 999) == []
-    with pytest.raises(InvalidInput) as refused:
-        names(rating="lukewarm")
-    assert refused.value.field == "rating"
-
-
-def test_only_new_since_my_last_download(session, booth):
-    first = _download(session, booth, "csv", filters=LeadFilter(new_only=True))
-    assert first.rows == 4
-    session.commit()
-    assert _download(session, booth, "csv", filters=LeadFilter(new_only=True)).rows == 0
-    lead = session.scalars(select(Lead).where(Lead.exhibitor_id == booth["exhibitor_id"])
-                           .order_by(Lead.id)).first()
-    lead.updated_at = datetime.now(UTC) + timedelta(seconds=1)
-    session.add(lead)
-    session.commit()
-    again = _download(session, booth, "csv", filters=LeadFilter(new_only=True))
-    assert again.rows == 1
-
-
-def test_every_download_is_in_the_audit_log(session, booth):
-    for fmt in ("csv", "xlsx", "crm-csv"):
-        _download(session, booth, fmt, filters=LeadFilter(rating="hot"))
-    session.commit()
-    entries = session.scalars(select(AuditLog).where(AuditLog.action == "exporters.leads.downloaded")
-                              .order_by(AuditLog.id)).all()
-    assert [(e.data["format"], e.data["rows"], e.data["filters"]) for e in entries] == [
-        ("csv", 1, {"rating": "hot"}), ("xlsx", 1, {"rating": "hot"}), ("crm-csv", 1, {"rating": "hot"})]
-    assert {(e.actor_type, e.actor_id, e.object_type, e.object_id) for e in entries} == {
-        ("exhibitor_user", booth["user_id"], "exhibitor", booth["exhibitor_id"])}
-
-
-def test_another_exhibitors_leads_never_appear(session, booth):
-    names = [record.visitor.name for record in lead_records(session, exhibitor_id=booth["exhibitor_id"])]
-    assert "外人" not in names
-    other = session.scalars(select(Exhibitor).where(Exhibitor.id != booth["exhibitor_id"])).one()
-    assert [r.visitor.name for r in lead_records(session, exhibitor_id=other.id)] == ["外人"]
-
-
 def test_names_split_for_a_crm(session):
     from exhibit_crm.sharing import VisitorCard
     card = VisitorCard("司马相如", "", "", True)
@@ -182,13 +107,7 @@ def test_names_split_for_a_crm(session):
     assert split_name(VisitorCard("王伟", "", "", True, first_name="Wei", last_name="Wang")) == ("Wei", "Wang")
 
 
-def test_unknown_format_is_refused(session, booth):
-    with pytest.raises(InvalidInput) as refused:
-        _download(session, booth, "pdf")
-    assert refused.value.field == "format"
-    assert session.scalars(select(AuditLog).where(AuditLog.action == "exporters.leads.downloaded")).all() == []
-
-
-def test_scanned_by_shows_the_staff_members_name(session, booth):
-    records = lead_records(session, exhibitor_id=booth["exhibitor_id"])
-    assert {record.scanned_by for record in records} == {session.get(ExhibitorUser, booth["user_id"]).name} == {"陈静"}
+def test_the_file_is_named_after_the_edition_and_the_company(session, booth):
+    stem = "leads-2026-广州华美家居有限公司"
+    assert [_download(session, booth, fmt).filename for fmt in ("csv", "xlsx", "crm-csv")] == [
+        f"{stem}.csv", f"{stem}.xlsx", f"{stem}-crm.csv"]

@@ -14,7 +14,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from badge_scanner.codes import load_signer
-from badge_scanner.leads import LeadScanRequest, scan_lead
+from badge_scanner.leads import BoothScan, scan_lead
 from exhibit_crm.models import AuditLog, Contact, Lead, LeadQuestion, LeadScan, OutboxMessage
 from tests import factories
 
@@ -43,7 +43,7 @@ def stand(session, settings):
     session.commit()
     signer = load_signer(settings.data_dir)
     their_lead = scan_lead(session, exhibitor_id=theirs.exhibitor_id, user_id=theirs.id, verifier=signer.verifier,
-                           request=LeadScanRequest(code=signer.sign(private.id, 1), scan_id="t-1", rating="cold",
+                           scan=BoothScan(code=signer.sign(private.id, 1), scan_id="t-1", rating="cold",
                                                    notes="他们的备注"), now=SCANNED)["lead"]["id"]
     session.commit()
     return {"ours": ours, "theirs": theirs, "budget": budget.id, "product": product.id,

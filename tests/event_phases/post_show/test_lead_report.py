@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 
 from badge_scanner.codes import load_signer
-from badge_scanner.leads import LeadScanRequest, scan_lead
-from event_phases.post_show.lead_report import figures, send_lead_reports
+from badge_scanner.leads import BoothScan, scan_lead
+from event_phases.post_show.lead_report import send_lead_reports
 from exhibit_crm.cli import main
 from exhibit_crm.models import AuditLog, ExhibitorUser, OutboxMessage
 from tests import factories
@@ -31,23 +31,15 @@ def show(session, tmp_path):
     for n, (visitor, rating, when) in enumerate(zip(visitors, ("hot", "hot", None), (FIRST, SECOND, SECOND),
                                                     strict=True)):
         scan_lead(session, exhibitor_id=ours.exhibitor_id, user_id=ours.id, verifier=signer.verifier, now=when,
-                  request=LeadScanRequest(code=signer.sign(visitor.id, 1), scan_id=f"s-{n}", rating=rating))
+                  scan=BoothScan(code=signer.sign(visitor.id, 1), scan_id=f"s-{n}", rating=rating))
     scan_lead(session, exhibitor_id=ours.exhibitor_id, user_id=ours.id, verifier=signer.verifier, now=SECOND,
-              request=LeadScanRequest(code=signer.sign(visitors[0].id, 1), scan_id="again"))
+              scan=BoothScan(code=signer.sign(visitors[0].id, 1), scan_id="again"))
     session.commit()
     return {"edition": ed, "ours": ours, "quiet": quiet}
 
 
 def _reports(db) -> list[OutboxMessage]:
     return db(lambda s: s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "lead_report")).all())
-
-
-def test_the_figures_count_by_rating_local_day_and_staff(session, show):
-    found = figures(session, exhibitor_id=show["ours"].exhibitor_id, timezone="Asia/Shanghai")
-    assert found.leads == 3
-    assert found.by_rating == {"hot": 2, "warm": 0, "cold": 0, "unrated": 1}
-    assert found.by_day == [("2026-03-10", 1), ("2026-03-11", 2)]
-    assert found.by_staff == [("陈静", 4)]
 
 
 def test_one_mail_per_exhibitor_with_leads_and_never_twice(session, db, show):

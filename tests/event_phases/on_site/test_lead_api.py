@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from badge_scanner import lead_api
 from badge_scanner.codes import load_signer
+from event_phases.on_site import lead_api
 from exhibit_crm import auth
 from exhibit_crm.models import AuditLog, Contact, Gate, Lead, LeadQuestion, LeadScan
 from tests import factories

@@ -1,30 +1,36 @@
-"""The lead API for exhibitor users' phones and apps: booth scans one by one or as offline batches, and the lead list.
+"""The lead API for exhibitor users' phones and apps: booth scans one by one or as offline batches (POST), and the
+lead list as JSON or as a file (GET), all on /api/v1/leads.
 
 Same conventions as the scanner API: a client-chosen scan_id makes a scan idempotent, every answer has a verdict and a
 reason, 401 without a valid token, 403 for a token that is not an exhibitor user's, 422 naming the field at fault.
 An exhibitor user reaches only its own exhibitor: the exhibitor comes from the token, never from the request.
-The lead list (GET /api/v1/leads) is a file that leaves the system, so it is served by exporters.web.
+The scans are recorded by badge_scanner.leads; the files are made by exporters.leads through booth.download_leads,
+which keeps each download for its user and writes it to the audit log.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Literal, get_type_hints
+from urllib.parse import quote
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, create_model
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
+from badge_scanner.api import MAX_BATCH, code_of, item_error, read_batch, read_body, record_batch
+from badge_scanner.codes import load_signer, start_checks, warm_checking_processes
+from badge_scanner.leads import REASONS, BoothScan, LeadFilter, LeadRow, lead_rows, record_lead_scans, scan_leads
 from exhibit_crm.errors import InvalidInput, validate_input
 from exhibit_crm.group_commit import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
 from exhibit_crm.models import utcnow
 from exhibit_crm.web import openapi
 from exhibit_crm.web.fast_json import FastJSONResponse
-from exhibit_crm.web.guard import principal
+from exhibit_crm.web.guard import principal, read_service, run_service
 from exhibit_crm.web.openapi import Operation
+from exporters.leads import FORMATS
 
-from .api import MAX_BATCH, code_of, item_error, read_batch, read_body, record_batch
-from .codes import load_signer, start_checks, warm_checking_processes
-from .leads import REASONS, LeadScanRequest, record_lead_scans, scan_leads
+from .booth import download_leads
 
 EXHIBITOR_USER = ("exhibitor_user",)
 
@@ -100,8 +106,8 @@ class LeadBatchOut(BaseModel):
     results: list[LeadScanOut | LeadErrorOut]
 
 
-def _request(data: LeadIn) -> LeadScanRequest:
-    return LeadScanRequest(code=data.code, scan_id=data.scan_id, rating=data.rating, notes=data.notes,
+def _scan_of(data: LeadIn) -> BoothScan:
+    return BoothScan(code=data.code, scan_id=data.scan_id, rating=data.rating, notes=data.notes,
                            answers=data.answers, scanned_at=data.scanned_at)
 
 
@@ -118,7 +124,7 @@ def _writer(request: Request) -> GroupWriter:
         writer = state._lead_writer = GroupWriter(
             state.engine, record, connection=True, name="lead scan", postgres_threads=POSTGRES_WRITERS,
             postgres_gather_s=POSTGRES_GATHER_S,
-            prepare=lambda items: verifier.check_many([request.code for _exhibitor, _user, request in items]))
+            prepare=lambda items: verifier.check_many([scan.code for _exhibitor, _user, scan in items]))
         warm_checking_processes()  # a phone that scans online may upload offline batches later
     return writer
 
@@ -126,16 +132,16 @@ def _writer(request: Request) -> GroupWriter:
 async def post_lead(request: Request) -> Response:
     who = await principal(request)
     data = validate_input(LeadIn, await read_body(request))
-    result = await _writer(request).submit((who.exhibitor_id, who.id, _request(data)))
+    result = await _writer(request).submit((who.exhibitor_id, who.id, _scan_of(data)))
     if isinstance(result, InvalidInput):
         raise result
     return FastJSONResponse(result)
 
 
-def _batch_item(index: int, data: object) -> LeadScanRequest | dict:
+def _batch_item(index: int, data: object) -> BoothScan | dict:
     """A batch item as a booth scan to record, or the error entry that takes its place."""
     try:
-        return _request(LeadIn.model_validate(data))
+        return _scan_of(LeadIn.model_validate(data))
     except ValidationError as exc:
         first = exc.errors()[0]
         return _item_error(data, ".".join([f"leads[{index}]", *(str(part) for part in first["loc"])]),
@@ -151,12 +157,12 @@ async def post_lead_batch(request: Request) -> Response:
     items, valid = await read_batch(request, LeadBatchIn, "leads", "a list of booth scans")
     verifier = load_signer(request.app.state.settings.data_dir).verifier
     checks = start_checks(verifier, [item.code if valid else code_of(item) for item in items])
-    parsed = [_request(item) for item in items] if valid else [_batch_item(i, data) for i, data in enumerate(items)]
-    entries = [(who.exhibitor_id, who.id, item) if isinstance(item, LeadScanRequest) else None for item in parsed]
+    parsed = [_scan_of(item) for item in items] if valid else [_batch_item(i, data) for i, data in enumerate(items)]
+    entries = [(who.exhibitor_id, who.id, item) if isinstance(item, BoothScan) else None for item in parsed]
     judged = iter(await record_batch(request, checks, scan_leads, entries, "items", verifier=verifier, now=utcnow()))
     results = []
     for index, item in enumerate(parsed):
-        if isinstance(item, LeadScanRequest):
+        if isinstance(item, BoothScan):
             outcome = next(judged)
             if isinstance(outcome, InvalidInput):
                 field = f"leads[{index}].{outcome.field}" if outcome.field else f"leads[{index}]"
@@ -164,6 +170,53 @@ async def post_lead_batch(request: Request) -> Response:
             item = outcome
         results.append(item)
     return FastJSONResponse({"results": results})
+
+
+# a LeadRow as the list returns it, the visitor as VisitorOut: the schema follows the row
+LeadListItem = create_model("LeadListItem", **{
+    name: (VisitorOut if name == "visitor" else hint, ...) for name, hint in get_type_hints(LeadRow).items()})
+
+
+def _when(params, name: str) -> datetime | None:
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("invalid", f"{name}: an ISO 8601 date and time with offset", field=name) from None
+    if value.tzinfo is None:
+        raise InvalidInput("invalid", f"{name}: give the offset, e.g. +08:00", field=name)
+    return value
+
+
+def _filters(request: Request) -> LeadFilter:
+    params = request.query_params
+    scanned_by = params.get("scanned_by")
+    if scanned_by is not None and (not scanned_by.isdigit() or len(scanned_by) > 18):
+        raise InvalidInput("invalid", "scanned_by: an exhibitor user id", field="scanned_by")
+    return LeadFilter(since=_when(params, "since"), until=_when(params, "until"), rating=params.get("rating") or None,
+                      scanned_by_id=int(scanned_by) if scanned_by else None,
+                      new_only=params.get("new_only", "").lower() in ("1", "true", "yes"))
+
+
+async def get_leads(request: Request) -> Response:
+    who = await principal(request)
+    fmt = request.query_params.get("format", "json")
+    filters = _filters(request)
+    if fmt == "json":
+        rows = await read_service(request, lead_rows, exhibitor_id=who.exhibitor_id, filters=filters, user_id=who.id)
+        return JSONResponse([{"id": r.id, "created_at": r.created_at.isoformat(),
+                              "updated_at": r.updated_at.isoformat(), "rating": r.rating, "notes": r.notes,
+                              "answers": r.answers, "scanned_by": r.scanned_by, "visitor": r.visitor.__dict__}
+                             for r in rows])
+    if fmt not in FORMATS:
+        raise InvalidInput("invalid", "format: one of json, " + ", ".join(FORMATS), field="format")
+    download = await run_service(request, download_leads, exhibitor_id=who.exhibitor_id, fmt=fmt, actor=who.actor,
+                                 filters=filters, language=who.language or "en")
+    return Response(download.data, media_type=download.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(download.filename, safe='')}",
+        "X-Rows": str(download.rows), "Cache-Control": "no-store"})
 
 
 routes = [
@@ -175,4 +228,8 @@ routes = [
         "POST", "Upload booth scans kept while offline (at most 10,000); one result per scan in the same order. "
         "Sending a batch again returns the same results and records nothing twice.", request=LeadBatchIn,
         response=LeadBatchOut, kinds=EXHIBITOR_USER, tag="leads", hot=True), name="api_lead_batch"),
+    openapi.route("/api/v1/leads", get_leads, Operation(
+        "GET", "The exhibitor's leads: JSON, or ?format=csv|xlsx|crm-csv as a file (filters: since, until, rating, "
+        "scanned_by, new_only). Every file download is written to the audit log.", response=LeadListItem,
+        many=True, kinds=EXHIBITOR_USER, tag="leads"), name="api_lead_list"),
 ]

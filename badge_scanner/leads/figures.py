@@ -1,0 +1,56 @@
+"""An exhibitor's lead figures, the same for the booth dashboard and the post-show lead report: leads by rating, by
+the edition's local day and rating, and each staff member's accepted scans and leads."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from exhibit_crm.models import Lead, LeadScan
+from exhibit_crm.models.exhibitors import LEAD_RATINGS
+
+from .queries import staff_of, timezone_of
+
+KEYS = (*LEAD_RATINGS, "unrated")
+
+
+@dataclass(frozen=True)
+class LeadFigures:
+    leads: int
+    by_rating: dict[str, int]  # hot, warm, cold, unrated
+    by_day: list[tuple[date, dict[str, int]]]  # (the edition's local day, leads first scanned that day by rating)
+    by_staff: list[tuple[str, int, int]]  # (staff member, accepted scans, leads first scanned), most scans first
+
+
+def _counted(counter: Counter) -> dict[str, int]:
+    return {key: counter.get(key, 0) for key in KEYS}
+
+
+def lead_figures(session: Session, *, exhibitor_id: int) -> LeadFigures:
+    """The exhibitor's leads so far by rating and local day, and each staff member's scans and leads."""
+    zone = timezone_of(session, exhibitor_id=exhibitor_id)
+    days: dict[date, Counter] = {}
+    by_rating: Counter = Counter()
+    # two columns per lead: the figures need no more, and 20,000 leads read in a blink
+    for created_at, rating in session.execute(select(Lead.created_at, Lead.rating)
+                                              .where(Lead.exhibitor_id == exhibitor_id)):
+        key = rating or "unrated"
+        days.setdefault(created_at.astimezone(zone).date(), Counter())[key] += 1
+        by_rating[key] += 1
+    return LeadFigures(sum(by_rating.values()), _counted(by_rating),
+                       [(day, _counted(days[day])) for day in sorted(days)], _by_staff(session, exhibitor_id))
+
+
+def _by_staff(session: Session, exhibitor_id: int) -> list[tuple[str, int, int]]:
+    scans = dict(session.execute(select(LeadScan.exhibitor_user_id, func.count()).where(
+        LeadScan.exhibitor_id == exhibitor_id, LeadScan.verdict == "accepted").group_by(LeadScan.exhibitor_user_id))
+        .all())
+    leads = dict(session.execute(select(Lead.scanned_by_id, func.count()).where(Lead.exhibitor_id == exhibitor_id)
+                                 .group_by(Lead.scanned_by_id)).all())
+    staff = [(user.name or user.email, scans.get(user.id, 0), leads.get(user.id, 0))
+             for user in staff_of(session, exhibitor_id=exhibitor_id) if scans.get(user.id) or leads.get(user.id)]
+    return sorted(staff, key=lambda item: (-item[1], item[0]))
