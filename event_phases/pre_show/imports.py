@@ -8,8 +8,6 @@ CRM is worse than none, as nobody can tell which half. Every contact an import t
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +18,7 @@ from sqlmodel import Session
 from exhibit_crm import audit
 from exhibit_crm.errors import InvalidInput, NotFound
 from exhibit_crm.models import BadgeType, Edition, RegistrationQuestion, utcnow
+from exporters import tables
 
 from . import imports_exhibitors as exhibitors
 from . import imports_visitors as visitors
@@ -190,16 +189,19 @@ def _exhibitors(session: Session, *, edition: Edition, table: Table, mapping: di
         session.flush()
 
 
+class _Problems(tables.Table):
+    """The invalid rows of a report, one a row."""
+
+    def __init__(self, report: Report):
+        self.report = report
+
+    def columns(self) -> list[tables.Column]:
+        return [tables.Column(title) for title in ("line", "column", "code", "reason", "value")]
+
+    def rows(self):
+        return ([p.line, p.column, p.code, p.reason, p.value] for p in self.report.problems)
+
+
 def error_csv(report: Report) -> bytes:
-    """The invalid rows as CSV in UTF-8 with BOM, so Excel opens the Chinese text."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["line", "column", "code", "reason", "value"])
-    for p in report.problems:
-        writer.writerow([p.line, _safe(p.column), p.code, _safe(p.reason), _safe(p.value)])
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
-
-
-def _safe(text: str) -> str:
-    """A cell Excel will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """The invalid rows as CSV in UTF-8 with BOM, so Excel opens the Chinese text; no cell starts a formula."""
+    return _Problems(report).csv()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import UTC, datetime
 
@@ -195,12 +196,13 @@ def test_a_phone_of_another_contact_is_not_taken_over(session, edition):
 
 def test_the_error_report_csv(session, edition):
     with pytest.raises(imports.ImportRefused) as refused:
-        _run(session, edition, (CHINESE_HEADER + "=HYPERLINK(1),,123,,,,,,\n").encode())
+        _run(session, edition, (CHINESE_HEADER + "=HYPERLINK(1),,123,,,,,,\n王伟,,+1-1,,,,,,\n").encode())
     data = imports.error_csv(refused.value.report)
     assert data.startswith(b"\xef\xbb\xbf")
-    lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0] == "line,column,code,reason,value"
-    assert lines[1].startswith("2,手机号码,invalid_phone,")
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert lines[0] == ["line", "column", "code", "reason", "value"]
+    assert lines[1][:3] == ["2", "手机号码", "invalid_phone"] and lines[1][4] == "123"
+    assert lines[2][:3] == ["3", "手机号码", "invalid_phone"] and lines[2][4] == "'+1-1"  # the exporters' guard
 
 
 def test_a_mapping_naming_no_name_column_is_refused(session, edition):
