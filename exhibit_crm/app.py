@@ -30,7 +30,7 @@ MODULES = (
     "event_phases.pre_show.web",
     "event_phases.pre_show.exhibitors_web",
     "event_phases.pre_show.portal_web",
-    "event_phases.pre_show.imports_web",
+    "event_phases.pre_show.imports.web",
     "event_phases.on_site.web",
     "event_phases.on_site.booth_web",
     "event_phases.post_show.web",

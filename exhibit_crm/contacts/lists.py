@@ -33,73 +33,66 @@ class Row(Protocol):
 
 @dataclass(eq=False)
 class Person:
-    """The rows of one person in a list, their contact fields merged in list order; contact_id when the database
-    knows them."""
+    """The rows of one person in a list, their contact fields merged in list order onto what the database knows of
+    them (`known`, the contact's row, when it has them)."""
     rows: list[Row]
     contact: dict
-    contact_id: int | None = None
+    known: dict | None = None
     created: bool = False  # its contact was created by this list: it has no sources or registrations yet
+    contact_id: int | None = None
 
     @property
     def lines(self) -> list[int]:
         return [row.line for row in self.rows]
 
 
-def people(rows: Iterable[Row]) -> list[Person]:
-    """The rows grouped into people by the same-person rule, each later row of a person merged in as a later
-    sighting; returns the people in list order."""
-    found: list[Person] = []
+def people(session: Session, rows: Iterable[Row]) -> list[Person]:
+    """The rows grouped into people by the same-person rule, as if each row were upsert_contact'ed in turn: a row
+    finds a known contact or an earlier row's person by e-mail, else by phone, and merges in as a later sighting.
+    Returns the people in list order (contact_id set for the known ones)."""
+    rows = list(rows)
     by_email: dict[str, Person] = {}
     by_phone: dict[str, Person] = {}
+    _known_people(session, rows, by_email, by_phone)
+    found: dict[int, Person] = {}
     for row in rows:
         email, phone = row.contact.get("email"), row.contact.get("phone")
         person, phone_taken = match(by_email.get(email) if email else None, by_phone.get(phone) if phone else None)
         given = {n: v for n, v in row.contact.items() if n != "phone"} if phone_taken else row.contact
         if person is None:
-            person = Person([row], dict(given))
-            found.append(person)
+            person = Person([], dict(given))
         else:
             person.contact.update(changes(person.contact, given))
-            person.rows.append(row)
+        person.rows.append(row)
+        found.setdefault(id(person), person)
         for index, key in ((by_email, person.contact.get("email")), (by_phone, person.contact.get("phone"))):
             if key:
                 index.setdefault(key, person)
-    return found
+    return list(found.values())
 
 
-def _known(session: Session, column, values: list[str]) -> dict[str, dict]:
-    found = {}
-    for part in chunks(values):
-        for row in session.execute(select(*_KNOWN).where(column.in_(part))).mappings():
-            found[row[column.name]] = dict(row)
-    return found
+def _known_people(session: Session, rows: list[Row], by_email: dict, by_phone: dict) -> None:
+    """Index the known contacts these rows name (by e-mail and phone), each as a Person without rows yet."""
+    emails = sorted({row.contact["email"] for row in rows if row.contact.get("email")})
+    phones = sorted({row.contact["phone"] for row in rows if row.contact.get("phone")})
+    persons: dict[int, Person] = {}
+    for column, values in ((CONTACT.c.email, emails), (CONTACT.c.phone, phones)):
+        for part in chunks(values):
+            for row in session.execute(select(*_KNOWN).where(column.in_(part))).mappings():
+                known = dict(row)
+                person = persons.setdefault(known["id"], Person([], {n: known[n] for n in (*IDENTITY, *DETAILS)
+                                                                     if known[n]}, known, contact_id=known["id"]))
+                for index, key in ((by_email, known["email"]), (by_phone, known["phone"])):
+                    if key:
+                        index[key] = person
 
 
-def match_people(session: Session, found: list[Person]) -> dict[int, dict]:
-    """Each person's contact, if the database has it (the same-person rule); returns those contacts by id."""
-    by_email = _known(session, CONTACT.c.email, [p.contact["email"] for p in found if p.contact.get("email")])
-    by_phone = _known(session, CONTACT.c.phone, [p.contact["phone"] for p in found if p.contact.get("phone")])
-    contacts: dict[int, dict] = {}
-    for person in found:
-        email, phone = person.contact.get("email"), person.contact.get("phone")
-        known_email, known_phone = by_email.get(email) if email else None, by_phone.get(phone) if phone else None
-        contact_id, phone_taken = match(known_email and known_email["id"], known_phone and known_phone["id"])
-        if contact_id is None:
-            continue
-        person.contact_id = contact_id
-        contacts.setdefault(contact_id, known_email or known_phone)
-        if phone_taken:
-            del person.contact["phone"]
-    return contacts
-
-
-def upsert_people(session: Session, found: list[Person], known: dict[int, dict], *, source: str,
-                  now: datetime) -> None:
-    """Write matched people (see match_people) onto their contacts and create the others, their companies too; every
+def upsert_people(session: Session, found: list[Person], *, source: str, now: datetime) -> None:
+    """Write known people (see people) onto their contacts and create the others, their companies too; every
     contact keeps the list's source."""
     company_ids = {key: company_id for key, (company_id, _name) in
                    companies(session, [p.contact.get("company", "") for p in found], now=now).items()}
-    update_contacts(session, [p for p in found if p.contact_id is not None], known, company_ids=company_ids, now=now)
+    update_contacts(session, [p for p in found if p.known is not None], company_ids=company_ids, now=now)
     create_contacts(session, [p for p in found if p.contact_id is None], company_ids=company_ids, now=now)
     remember_source(session, found, source=source, now=now)
 
@@ -142,15 +135,15 @@ def create_contacts(session: Session, new: list[Person], *, company_ids: dict[st
         person.created = True
 
 
-def update_contacts(session: Session, merged: list[Person], contacts: dict[int, dict], *,
-                    company_ids: dict[str, int], now: datetime) -> int:
+def update_contacts(session: Session, merged: list[Person], *, company_ids: dict[str, int], now: datetime) -> int:
     """Apply what the list says of known contacts (the same-person rule); returns how many changed."""
+    changed = []
     for person in merged:
-        state = contacts[person.contact_id]
-        changed = changes(state, _given(person, company_ids))
-        state.update(changed)
-        state.setdefault("_changed", set()).update(changed)
-    changed = [state for state in contacts.values() if state.get("_changed")]
+        state = person.known
+        update = changes(state, _given(person, company_ids))
+        state.update(update, _changed=set(update))
+        if update:
+            changed.append(state)
     # identity changes go through the desk index triggers; the rest need not
     with_identity = [s for s in changed if s["_changed"] & set(IDENTITY)]
     without = [s for s in changed if not s["_changed"] & set(IDENTITY)]

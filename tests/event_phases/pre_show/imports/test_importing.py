@@ -12,8 +12,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from event_phases.on_site import search
-from event_phases.pre_show import imports
-from event_phases.pre_show.imports_read import read_table, suggest_mapping
+from event_phases.pre_show.imports import importing as imports
+from event_phases.pre_show.imports.files import read_table, suggest_mapping
 from exhibit_crm import audit
 from exhibit_crm.models import (
     Company,
@@ -239,8 +239,7 @@ def test_exhibitors_with_booths_and_categories(session, edition):
 
 
 def test_the_quick_checks_agree_with_the_contact_rules():
-    from event_phases.pre_show.imports_rows import quick_email, quick_phone
-    from exhibit_crm.contacts import normalise_email, normalise_phone
+    from exhibit_crm.contacts import normalise_email, normalise_phone, quick_email, quick_phone
     from exhibit_crm.errors import InvalidInput
 
     def full(check, value):
@@ -318,8 +317,8 @@ def test_an_import_indexes_exactly_the_terms_the_triggers_make(session, edition)
 
 
 def test_the_quick_contact_check_agrees_with_the_contact_model(monkeypatch):
-    from event_phases.pre_show import imports_rows
-    from event_phases.pre_show.imports_rows import RowError, VisitorRules
+    from event_phases.pre_show.imports import rows as imports_rows
+    from event_phases.pre_show.imports.rows import RowError, VisitorRules
 
     rules = VisitorRules(badge_types=[], questions=[])
     rows = [

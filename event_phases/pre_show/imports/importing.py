@@ -16,14 +16,14 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from exhibit_crm import audit
+from exhibit_crm.contacts import lists
 from exhibit_crm.errors import InvalidInput, NotFound
 from exhibit_crm.models import BadgeType, Edition, RegistrationQuestion, utcnow
 from exporters import tables
 
-from . import imports_exhibitors as exhibitors
-from . import imports_visitors as visitors
-from .imports_read import Table, check_mapping, suggest_mapping
-from .imports_rows import Problem, RowError, VisitorRules
+from . import exhibitors, visitors
+from .files import Table, check_mapping, suggest_mapping
+from .rows import Problem, RowError, VisitorRules
 
 DEFAULT_BADGE_TYPE = "trade_visitor"
 MAX_PROBLEMS = 1000  # invalid rows kept in a report; the counts cover them all
@@ -157,18 +157,14 @@ def _visitors(session: Session, *, edition: Edition, table: Table, mapping: dict
     default_type = _badge_type_id(session, edition, badge_type)
     types = list(session.scalars(select(BadgeType).where(BadgeType.edition_id == edition.id)))
     rules = VisitorRules(badge_types=types, questions=questions)
-    found = visitors.people(_check(table, mapping, rules.check, report, progress))
-    known = visitors.match(session, found)
+    found = lists.people(session, _check(table, mapping, rules.check, report, progress))
     merged = [p for p in found if p.contact_id is not None]
     report.new, report.merged = len(found) - len(merged), len(merged)
     report.duplicates = sum(len(p.lines) - 1 for p in found)
     _refuse_invalid(report, commit=commit, valid_only=valid_only)
     if not commit:
         return
-    company_ids = visitors.companies(session, found, now=now)
-    visitors.update_contacts(session, merged, known, company_ids=company_ids, now=now)
-    visitors.create_contacts(session, [p for p in found if p.contact_id is None], company_ids=company_ids, now=now)
-    visitors.remember_source(session, found, source=source, now=now)
+    lists.upsert_people(session, found, source=source, now=now)
     report.registered = visitors.register_all(session, found, edition_id=edition.id, badge_type_id=default_type,
                                               questions=questions, now=now)
     session.flush()
