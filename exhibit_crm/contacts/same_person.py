@@ -24,7 +24,7 @@ def match(by_email: T | None, by_phone: T | None) -> tuple[T | None, bool]:
     """The person an e-mail and a phone name (the e-mail's owner, else the phone's), and whether the phone is
     another's and must be left out. Either owner may be None (unknown, or not given)."""
     found = by_email if by_email is not None else by_phone
-    return found, by_email is not None and by_phone is not None and by_phone != by_email
+    return found, by_email is not None and by_phone is not None and by_phone is not by_email and by_phone != by_email
 
 
 def changes(current: Mapping, given: Mapping) -> dict:
