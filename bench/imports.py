@@ -22,8 +22,8 @@ from sqlalchemy import func, insert, select
 
 from bench.common import emit, log, machine, median, now_iso
 from bench.storage import contact_rows
-from event_phases.pre_show import imports
-from event_phases.pre_show.imports_read import read_table
+from event_phases.pre_show.imports import importing as imports
+from event_phases.pre_show.imports.files import read_table
 from exhibit_crm import audit, migrate
 from exhibit_crm.contacts import normalise_phone
 from exhibit_crm.db import make_engine, session_scope

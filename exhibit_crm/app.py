@@ -31,7 +31,7 @@ MODULES = (
     "event_phases.pre_show.registration_web",
     "event_phases.pre_show.exhibitors_web",
     "event_phases.pre_show.portal_web",
-    "event_phases.pre_show.imports_web",
+    "event_phases.pre_show.imports.web",
     "event_phases.on_site.desk_web",
     "event_phases.on_site.booth_web",
     "event_phases.on_site.lead_api",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,10 +21,10 @@ CONTENT_TYPES = {
 }
 KINDS = ("text", "datetime", "number", "bool")
 
-# A text that Excel or LibreOffice would read as a formula; a phone number such as "+8613812345678" or a negative
-# amount is no danger and stays as it is.
-_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().-]*$)")
-_FORMULA_START = frozenset("=@\t\r+-")
+# What a spreadsheet evaluates when a text cell starts with it (OWASP's CSV-injection list, and NUL from ASVS 1.2.10).
+# Every such text is guarded, however harmless it looks: "+1-1" shows as 0 and "+8613812345678" loses its plus, so
+# no pattern of "safe" texts is kept. Numbers that are numeric values (int, float) are written as numbers instead.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 _EXCEL_EPOCH, _DAY = datetime(1899, 12, 30), timedelta(days=1)
 
 
@@ -36,9 +35,22 @@ class Column:
     width: int = 16
 
 
+def starts_formula(text: str) -> bool:
+    """Whether a spreadsheet would evaluate this text as a cell's content."""
+    return text.startswith(FORMULA_START)
+
+
 def guard(text: str) -> str:
-    """A text that no spreadsheet will run: a leading quote before what would start a formula."""
-    return "'" + text if text and text[0] in _FORMULA_START and _FORMULA.match(text) else text
+    """A text that no spreadsheet will run: a leading quote before what would start a formula (the CSV way; in
+    XLSX the same texts get the quote-prefix style, which shows the text as it is)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def cell(value) -> str:
+    """A value as a guarded CSV cell: numbers as numbers, anything else as guarded text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return guard(_text(value))
 
 
 def _text(value) -> str:
@@ -71,7 +83,7 @@ class Table:
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow([guard(column.title) for column in self.columns()])
         for row in self.rows():
-            writer.writerow([guard(_text(value)) for value in row])
+            writer.writerow([cell(value) for value in row])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
     def xlsx(self) -> bytes:
@@ -81,12 +93,13 @@ class Table:
         book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,
                                             "strings_to_urls": False, "strings_to_numbers": False})
         sheet = book.add_worksheet(self.sheet_title[:31])
-        header = book.add_format({"bold": True})
+        header, quoted_header = book.add_format({"bold": True}), book.add_format({"bold": True, "quote_prefix": True})
         when = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        quoted = book.add_format({"quote_prefix": True})
         for number, column in enumerate(columns):
             sheet.set_column(number, number, column.width)
-            sheet.write_string(0, number, column.title, header)
-        writers = [_writer(sheet, column.kind, when) for column in columns]
+            sheet.write_string(0, number, column.title, quoted_header if starts_formula(column.title) else header)
+        writers = [_writer(sheet, column.kind, when, quoted) for column in columns]
         count = 0
         for count, row in enumerate(self.rows(), start=1):
             for number, (write, value) in enumerate(zip(writers, row, strict=True)):
@@ -103,10 +116,15 @@ class Table:
         return self.csv() if fmt == "csv" else self.xlsx()
 
 
-def _writer(sheet, kind: str, when):
-    """The write call for a column's cells: typed values where the column has a type, text otherwise."""
+def _writer(sheet, kind: str, when, quoted):
+    """The write call for a column's cells: typed values where the column has a type, text otherwise (a text that
+    would start a formula with the quote-prefix style: it stays text even when the cell is edited or re-saved)."""
     def text(row: int, col: int, value) -> None:
-        sheet.write_string(row, col, _text(value))
+        value = _text(value)
+        if value.startswith(FORMULA_START):
+            sheet.write_string(row, col, value, quoted)
+        else:
+            sheet.write_string(row, col, value)
 
     def typed(row: int, col: int, value) -> None:
         if kind == "datetime" and isinstance(value, datetime):

@@ -56,12 +56,11 @@ def login(client, *, account: str = "alice", password: str = PASSWORD, path: str
 def exhibitor_user(session: Session, ed: Edition, *, email: str = "sales@huamei.example.cn",
                    company: str = "广州华美家居有限公司", booth_number: str | None = None):
     """An exhibitor of the edition with one user account (password PASSWORD); its booth is N1-A01 unless given."""
-    from exhibit_crm.models import Company, Exhibitor, ExhibitorUser
+    from exhibit_crm.contacts import find_or_create_company
+    from exhibit_crm.models import Exhibitor, ExhibitorUser
     from exhibit_crm.security import hash_password
 
-    firm = Company(name=company, name_key=company.lower().replace(" ", ""))
-    session.add(firm)
-    session.flush()
+    firm = find_or_create_company(session, name=company)  # one company per name key, as the database holds
     exhibitor = Exhibitor(edition_id=ed.id, company_id=firm.id, status="paid", booth_hall="N1",
                           booth_number=booth_number or "N1-A01")
     session.add(exhibitor)

@@ -15,8 +15,8 @@ from exhibit_crm.db import read_in_session, run_in_session
 from exhibit_crm.errors import InvalidInput
 from exhibit_crm.models import IMPORT_KINDS
 
-from . import imports
-from .imports_read import read_table
+from .imports import importing
+from .imports.files import read_table
 
 SHOWN_PROBLEMS = 20  # invalid rows printed as text; --json and the error CSV give them all
 
@@ -28,7 +28,7 @@ def _mapping(value: str) -> tuple[str, str]:
     return column.strip(), field.strip()
 
 
-def _text(report: imports.Report, mapping: dict[str, str]) -> str:
+def _text(report: importing.Report, mapping: dict[str, str]) -> str:
     verb = "imported" if report.committed else "dry run" if not report.invalid or report.valid_only else "refused"
     lines = [f"{verb}: {report.rows} rows ({report.encoding}): {report.new} new, {report.merged} merged, "
              f"{report.duplicates} duplicates in the file, {report.invalid} invalid"
@@ -51,7 +51,7 @@ def _read(path: Path, encoding: str | None):
 def import_list(args) -> int:
     table = _read(Path(args.file), args.encoding)
     overrides = dict(args.map or [])
-    mapping = read_in_session(engine(), imports.suggested_mapping, edition_id=args.edition, kind=args.kind,
+    mapping = read_in_session(engine(), importing.suggested_mapping, edition_id=args.edition, kind=args.kind,
                              header=table.header, overrides=overrides)
     quiet = args.json or not table.rows
     with nullcontext(lambda _n: None) if quiet else progress("importing", len(table.rows)) as advance:
@@ -63,11 +63,11 @@ def import_list(args) -> int:
 
         try:
             runner = read_in_session if args.dry_run else run_in_session
-            report = runner(engine(), imports.run, edition_id=args.edition, kind=args.kind, table=table,
+            report = runner(engine(), importing.run, edition_id=args.edition, kind=args.kind, table=table,
                             mapping=mapping, source=args.source, commit=not args.dry_run,
                             valid_only=args.valid_only, badge_type=args.badge_type, actor=audit.CLI,
                             progress=report_progress)
-        except imports.ImportRefused as refused:
+        except importing.ImportRefused as refused:
             report = refused.report
     emit(args, {**report.as_dict(), "mapping": mapping}, _text(report, mapping))
     if not report.committed and not args.dry_run:

@@ -24,8 +24,8 @@ class CompanyBase(SQLModel):
 
 class Company(CompanyBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    # lower-cased, spaces removed: for finding the same company under slightly different spellings
-    name_key: str = Field(max_length=300, index=True)
+    # lower-cased, spaces removed: one company per key, however its name is spelt
+    name_key: str = Field(max_length=300, index=True, unique=True)
     created_at: datetime = created_at_field()
 
 

@@ -19,7 +19,7 @@ from exhibit_crm import migrate, outbox_sender
 from exhibit_crm.db import make_engine
 from exhibit_crm.models import Registration
 from tests import factories, servers
-from tests.event_phases.pre_show.test_registration import add_questions
+from tests.event_phases.pre_show.registration.support import add_questions
 from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.browser

@@ -16,7 +16,7 @@ from badge_scanner.codes import load_signer
 from exhibit_crm.models import Contact, Edition, OutboxMessage, Registration
 from tests import factories
 
-from .test_registration import add_questions
+from .registration.support import add_questions
 
 FILLED = {"full_name": "王伟", "company": "上海华美家具", "title": "采购经理", "phone": "138 0013 8000",
           "email": "wang.wei@huamei.cn", "country": "CN", "province": "上海", "city": "上海",

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from event_phases.pre_show import imports_jobs
+from event_phases.pre_show.imports import jobs as imports_jobs
 from exhibit_crm.models import Contact, ContactSource, ImportJob, Registration
 from tests import factories
 

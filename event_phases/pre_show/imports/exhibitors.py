@@ -15,7 +15,7 @@ from exhibit_crm.contacts import company_key, find_or_create_company
 from exhibit_crm.models import Company, Exhibitor, ExhibitorStatusChange, ProductCategory
 from exhibit_crm.models.exhibitors import EXHIBITOR_STATUSES
 
-from .imports_rows import RowError, country_code, fold, split_values
+from .rows import RowError, country_code, fold, split_values
 
 STATUS_NAMES = {"意向": "prospect", "潜在": "prospect", "已签约": "contracted", "签约": "contracted",
                 "已付款": "paid", "付款": "paid", "已取消": "cancelled", "取消": "cancelled"}

@@ -10,11 +10,11 @@ from functools import cache
 from babel import Locale
 from pydantic import ValidationError
 
-from exhibit_crm.contacts import ContactIn, normalise_email, normalise_phone
+from exhibit_crm.contacts import ContactIn, quick_contact, quick_email, quick_phone
 from exhibit_crm.errors import InvalidInput
 from exhibit_crm.models import BadgeType, RegistrationQuestion
 
-from .imports_read import ANSWER
+from .files import ANSWER
 
 CONTACT_FIELDS = ("full_name", "email", "phone", "company", "title", "country", "province", "city", "language")
 # several values in one cell: "sofas, beds", "沙发、床垫"
@@ -80,77 +80,6 @@ def language_code(value: str) -> str:
 
 def split_values(value: str) -> list[str]:
     return [part for part in SEPARATORS.split(value.strip()) if part]
-
-
-# Fast paths for the two checks that cost most per row (e-mail and phone validation, ~25 µs each): the shapes
-# almost every list is made of are recognised here, and their outcome taken from one full check per e-mail domain
-# or per mobile-number prefix. Anything else goes to exhibit_crm.contacts unchanged. Tests compare both ways.
-_SIMPLE_EMAIL = re.compile(r"([a-z0-9]+(?:[._+-][a-z0-9]+)*)@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})")
-# a Chinese mobile as people write it: 138 0013 8000, 138-0013-8000, +86 13800138000, 0086…
-_CN_MOBILE = re.compile(r"(?:\+86|0086)?(1[3-9]\d{9})")
-_PHONE_NOISE = re.compile(r"[\s\-()]")
-
-
-@cache
-def _domain_ok(domain: str) -> bool:
-    try:
-        return normalise_email("a@" + domain) == "a@" + domain
-    except InvalidInput:
-        return False
-
-
-@cache
-def _mobile_prefix_ok(prefix: str) -> bool:
-    """Whether mobiles starting with these 7 digits are valid: the numbering plan decides by prefix (CN mobile
-    numbers are 11 digits; which ranges are allocated depends on the first five)."""
-    try:
-        return normalise_phone(prefix + "0000") == "+86" + prefix + "0000"
-    except InvalidInput:
-        return False
-
-
-def quick_email(value: str) -> str | None:
-    """The normalised e-mail if it has the plain ASCII shape of nearly every address, else None (check fully)."""
-    lowered = value.strip().lower()
-    found = _SIMPLE_EMAIL.fullmatch(lowered)
-    if found is None or len(found.group(1)) > 64 or len(lowered) > 254 or not _domain_ok(found.group(2)):
-        return None
-    return lowered
-
-
-def quick_phone(value: str) -> str | None:
-    """+86… for a Chinese mobile written in a usual way whose range is allocated, else None (check fully)."""
-    found = _CN_MOBILE.fullmatch(_PHONE_NOISE.sub("", value))
-    if found is None or not _mobile_prefix_ok(found.group(1)[:7]):
-        return None
-    return "+86" + found.group(1)
-
-
-# ContactIn's text fields, tidied (NFKC, whitespace runs as one space) and then held to these lengths (min, max)
-_TIDIED = {"full_name": (1, 200), "company": (0, 300), "title": (0, 200), "province": (0, 100), "city": (0, 100)}
-_PLAIN = {"country": 2, "language": 8}
-
-
-def quick_contact(given: dict[str, str], quick: dict[str, str]) -> dict | None:
-    """ContactIn's outcome for a row it accepts whose e-mail and phone the quick checks took (blank fields as "",
-    no e-mail or phone as None); None for anything else, which ContactIn then decides (and words the error of).
-    Validating a model costs more than all the rest of a row's check. Tests compare both ways."""
-    if "full_name" not in given or any(given.get(name) and name not in quick for name in ("email", "phone")):
-        return None
-    if not quick:
-        return None  # unreachable: ContactIn's path words the error
-    contact = {"email": quick.get("email"), "phone": quick.get("phone")}
-    for name, (shortest, longest) in _TIDIED.items():
-        value = " ".join(unicodedata.normalize("NFKC", given.get(name) or "").split())
-        if not shortest <= len(value) <= longest:
-            return None
-        contact[name] = value
-    for name, longest in _PLAIN.items():
-        value = given.get(name, "")
-        if len(value) > longest:
-            return None
-        contact[name] = value
-    return contact
 
 
 @dataclass(frozen=True)

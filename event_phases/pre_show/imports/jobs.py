@@ -21,8 +21,8 @@ from exhibit_crm.db import is_sqlite, run_in_session, session_scope
 from exhibit_crm.errors import Conflict, InvalidInput, NotFound
 from exhibit_crm.models import IMPORT_KINDS, Edition, ImportJob, utcnow
 
-from . import imports
-from .imports_read import ZIP_MAGIC, Table, field_names, read_table
+from . import importing
+from .files import ZIP_MAGIC, Table, field_names, read_table
 
 MAX_UPLOAD = 20 * 1024 * 1024  # bytes: a 100,000-row visitor list is about 10 MiB of CSV
 FOLDER = "imports"
@@ -42,7 +42,7 @@ class JobView:
     header: list[str]
     preview: list[list[str]]
     fields: list[str]
-    report: imports.Report | None
+    report: importing.Report | None
 
     @property
     def rows_done(self) -> int:
@@ -61,7 +61,7 @@ def create_job(session: Session, *, data_dir: Path, edition_id: int, kind: str, 
     if len(data) > MAX_UPLOAD:
         raise InvalidInput("too_large", f"file: larger than {MAX_UPLOAD // 2**20} MiB", field="file")
     table = read_table(data, encoding=encoding or None)
-    mapping = imports.suggested_mapping(session, edition_id=edition_id, kind=kind, header=table.header)
+    mapping = importing.suggested_mapping(session, edition_id=edition_id, kind=kind, header=table.header)
     folder = data_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{FOLDER}/{secrets.token_hex(12)}{'.xlsx' if data.startswith(ZIP_MAGIC) else '.csv'}"
@@ -97,18 +97,18 @@ def recent_jobs(session: Session, *, limit: int = 30) -> dict:
 def job_view(session: Session, *, data_dir: Path, job_id: int) -> JobView:
     job = _job(session, job_id)
     table = _table(data_dir, job)
-    questions = imports.questions_of(session, job.edition_id) if job.kind == "visitors" else []
+    questions = importing.questions_of(session, job.edition_id) if job.kind == "visitors" else []
     return JobView(job, session.get(Edition, job.edition_id), table.header,
                    [cells for _line, cells in table.rows[:PREVIEW_ROWS]], field_names(job.kind, questions),
-                   imports.Report.from_dict(job.report) if job.report else None)
+                   importing.Report.from_dict(job.report) if job.report else None)
 
 
-def check_job(session: Session, *, data_dir: Path, job_id: int, mapping: dict[str, str]) -> imports.Report:
+def check_job(session: Session, *, data_dir: Path, job_id: int, mapping: dict[str, str]) -> importing.Report:
     """A dry run with this mapping; the mapping and report are kept with the job."""
     job = _job(session, job_id)
     if job.status not in ("uploaded", "checked", "failed"):
         raise Conflict("import_running", "this import is running or done", field="mapping")
-    report = imports.run(session, edition_id=job.edition_id, kind=job.kind, table=_table(data_dir, job),
+    report = importing.run(session, edition_id=job.edition_id, kind=job.kind, table=_table(data_dir, job),
                          mapping=mapping, source=job.source)
     job.mapping = {column: name for column, name in mapping.items() if name}
     job.report, job.status, job.error = report.as_dict(), "checked", ""
@@ -118,7 +118,7 @@ def check_job(session: Session, *, data_dir: Path, job_id: int, mapping: dict[st
 def start_commit(session: Session, *, job_id: int, valid_only: bool, actor: audit.Actor) -> ImportJob:
     """Mark a checked job as running: the one request that does so starts the commit."""
     job = _job(session, job_id)
-    report = imports.Report.from_dict(job.report) if job.report else None
+    report = importing.Report.from_dict(job.report) if job.report else None
     if report is None or job.status != "checked":
         raise Conflict("import_not_checked", "run the check first; this import is not waiting to be imported")
     if report.invalid and not valid_only:
@@ -144,12 +144,12 @@ def run_job(engine: Engine, *, data_dir: Path, job_id: int, actor: audit.Actor, 
     """The commit of a started job, in one transaction of its own; the outcome is kept with the job."""
     job = run_in_session(engine, _job, job_id=job_id)
     try:
-        report = run_in_session(engine, imports.run, edition_id=job.edition_id, kind=job.kind,
+        report = run_in_session(engine, importing.run, edition_id=job.edition_id, kind=job.kind,
                                 table=_table(data_dir, job), mapping=job.mapping, source=job.source, commit=True,
                                 valid_only=job.valid_only, actor=actor, now=now,
                                 progress=lambda n: _record_progress(engine, job_id, n))
         outcome = {"status": "done", "report": report.as_dict(), "rows_done": job.rows_total, "error": ""}
-    except imports.ImportRefused as refused:
+    except importing.ImportRefused as refused:
         outcome = {"status": "failed", "report": refused.report.as_dict(), "error": refused.message}
     except Exception as exc:  # the job page must say it failed, whatever happened
         outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000]}
@@ -166,5 +166,5 @@ def _finish(session: Session, *, job_id: int, outcome: dict, now: datetime) -> N
 def error_report(session: Session, *, job_id: int) -> tuple[str, bytes]:
     """The job's invalid rows as CSV, and a file name for it."""
     job = _job(session, job_id)
-    report = imports.Report.from_dict(job.report) if job.report else imports.Report(job.kind, job.encoding)
-    return f"import-{job.id}-errors.csv", imports.error_csv(report)
+    report = importing.Report.from_dict(job.report) if job.report else importing.Report(job.kind, job.encoding)
+    return f"import-{job.id}-errors.csv", importing.error_csv(report)

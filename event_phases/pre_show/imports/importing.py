@@ -8,8 +8,6 @@ CRM is worse than none, as nobody can tell which half. Every contact an import t
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,13 +16,14 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from exhibit_crm import audit
+from exhibit_crm.contacts import lists
 from exhibit_crm.errors import InvalidInput, NotFound
 from exhibit_crm.models import BadgeType, Edition, RegistrationQuestion, utcnow
+from exporters import tables
 
-from . import imports_exhibitors as exhibitors
-from . import imports_visitors as visitors
-from .imports_read import Table, check_mapping, suggest_mapping
-from .imports_rows import Problem, RowError, VisitorRules
+from . import exhibitors, visitors
+from .files import Table, check_mapping, suggest_mapping
+from .rows import Problem, RowError, VisitorRules
 
 DEFAULT_BADGE_TYPE = "trade_visitor"
 MAX_PROBLEMS = 1000  # invalid rows kept in a report; the counts cover them all
@@ -158,18 +157,14 @@ def _visitors(session: Session, *, edition: Edition, table: Table, mapping: dict
     default_type = _badge_type_id(session, edition, badge_type)
     types = list(session.scalars(select(BadgeType).where(BadgeType.edition_id == edition.id)))
     rules = VisitorRules(badge_types=types, questions=questions)
-    found = visitors.people(_check(table, mapping, rules.check, report, progress))
-    known = visitors.match(session, found)
+    found = lists.people(session, _check(table, mapping, rules.check, report, progress))
     merged = [p for p in found if p.contact_id is not None]
     report.new, report.merged = len(found) - len(merged), len(merged)
     report.duplicates = sum(len(p.lines) - 1 for p in found)
     _refuse_invalid(report, commit=commit, valid_only=valid_only)
     if not commit:
         return
-    company_ids = visitors.companies(session, found, now=now)
-    visitors.update_contacts(session, merged, known, company_ids=company_ids, now=now)
-    visitors.create_contacts(session, [p for p in found if p.contact_id is None], company_ids=company_ids, now=now)
-    visitors.remember_source(session, found, source=source, now=now)
+    lists.upsert_people(session, found, source=source, now=now)
     report.registered = visitors.register_all(session, found, edition_id=edition.id, badge_type_id=default_type,
                                               questions=questions, now=now)
     session.flush()
@@ -190,16 +185,19 @@ def _exhibitors(session: Session, *, edition: Edition, table: Table, mapping: di
         session.flush()
 
 
+class _Problems(tables.Table):
+    """The invalid rows of a report, one a row."""
+
+    def __init__(self, report: Report):
+        self.report = report
+
+    def columns(self) -> list[tables.Column]:
+        return [tables.Column(title) for title in ("line", "column", "code", "reason", "value")]
+
+    def rows(self):
+        return ([p.line, p.column, p.code, p.reason, p.value] for p in self.report.problems)
+
+
 def error_csv(report: Report) -> bytes:
-    """The invalid rows as CSV in UTF-8 with BOM, so Excel opens the Chinese text."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["line", "column", "code", "reason", "value"])
-    for p in report.problems:
-        writer.writerow([p.line, _safe(p.column), p.code, _safe(p.reason), _safe(p.value)])
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
-
-
-def _safe(text: str) -> str:
-    """A cell Excel will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """The invalid rows as CSV in UTF-8 with BOM, so Excel opens the Chinese text; no cell starts a formula."""
+    return _Problems(report).csv()

@@ -17,7 +17,7 @@ from exhibit_crm.i18n import gettext as _
 from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service
 from exhibit_crm.web.templating import NavItem, render
 
-from . import imports_jobs as jobs
+from . import jobs
 
 ROLES = ("admin", "marketing")
 REFUSALS = (InvalidInput, Conflict)
