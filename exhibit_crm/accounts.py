@@ -8,7 +8,7 @@ from sqlmodel import Session
 from . import audit
 from .errors import Conflict, InvalidInput, NotFound
 from .models import STAFF_ROLES, StaffUser
-from .security import MIN_PASSWORD_LENGTH, hash_password
+from .security import PasswordHash, new_password_hash
 
 
 def list_staff(session: Session) -> list[StaffUser]:
@@ -65,13 +65,12 @@ def set_active(session: Session, *, user_id: int, active: bool, actor: audit.Act
     return user
 
 
-def set_password(session: Session, *, user_id: int, password: str, actor: audit.Actor) -> StaffUser:
-    """Replace a staff user's password."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password_too_short", f"password: at least {MIN_PASSWORD_LENGTH} characters",
-                           field="password")
+def set_password(session: Session, *, user_id: int, password: str | PasswordHash, actor: audit.Actor) -> StaffUser:
+    """Replace a staff user's password (hash it first: new_password_hash); their sessions stop working."""
+    password_hash = new_password_hash(password)
     user = _user(session, user_id)
-    user.password_hash = hash_password(password)
+    user.password_hash = password_hash
+    user.session_generation += 1
     session.flush()
     audit.log(session, "exhibit_crm.user.password_set", actor=actor, obj=user)
     return user

@@ -22,6 +22,7 @@ T = TypeVar("T")
 Endpoint = Callable[[Request], Awaitable[Response]]
 SESSION_USER = "uid"
 SESSION_KIND = "kind"
+SESSION_GENERATION = "gen"
 
 
 async def run_service(request: Request, fn: Callable[..., T], /, **kwargs) -> T:
@@ -54,8 +55,10 @@ async def principal(request: Request) -> auth.Principal | None:
             cache.put(token, found)
         request.state.via_token = True
     elif request.session.get(SESSION_USER):
+        # a cookie from before session generations counts as signed out
         found = await read_service(request, auth.load_principal, kind=request.session.get(SESSION_KIND, "staff"),
-                                   user_id=request.session[SESSION_USER])
+                                   user_id=request.session[SESSION_USER],
+                                   generation=request.session.get(SESSION_GENERATION, -1))
     request.state.principal = found
     return found
 
@@ -71,7 +74,7 @@ def token_cache(request: Request) -> auth.TokenCache:
 
 def start_session(request: Request, who: auth.Principal) -> None:
     request.session.clear()
-    request.session.update({SESSION_USER: who.id, SESSION_KIND: who.kind})
+    request.session.update({SESSION_USER: who.id, SESSION_KIND: who.kind, SESSION_GENERATION: who.generation})
 
 
 def _allowed(who: auth.Principal | None, kinds: tuple[str, ...], roles: tuple[str, ...]) -> bool:

@@ -14,7 +14,7 @@ from ..errors import Conflict, DomainError, InvalidInput
 from ..i18n import N_
 from ..i18n import gettext as _
 from ..models import STAFF_ROLES
-from ..security import MIN_PASSWORD_LENGTH
+from ..security import MIN_PASSWORD_LENGTH, PasswordHash, new_password_hash, password_work
 from .forms import Failure
 from .guard import page, principal, read_form, read_service, run_service
 from .templating import NavItem, render
@@ -63,6 +63,11 @@ async def _post(request: Request, form_id: str, action: Callable[[FormData, auth
     return RedirectResponse(f"{request.url_for('admin_users').path}?saved=1", status_code=303)
 
 
+async def _hashed(form: FormData) -> PasswordHash:
+    # hashed before the write transaction opens: argon2 must not hold SQLite's write lock
+    return await password_work(new_password_hash, str(form.get("password", "")))
+
+
 @page("admin")
 async def users(request: Request) -> Response:
     if request.method == "GET":
@@ -70,7 +75,7 @@ async def users(request: Request) -> Response:
 
     async def create(form: FormData, who: auth.Principal) -> object:
         fields = {name: str(form.get(name, "")).strip() for name in NEW_USER_FIELDS if name != "password"}
-        return await run_service(request, auth.create_staff_user, **fields, password=str(form.get("password", "")),
+        return await run_service(request, auth.create_staff_user, **fields, password=await _hashed(form),
                                  actor=who.actor)
 
     return await _post(request, "user-new", create)
@@ -103,8 +108,8 @@ async def user_password(request: Request) -> Response:
     user_id = request.path_params["user_id"]
 
     async def save(form: FormData, who: auth.Principal) -> object:
-        return await run_service(request, accounts.set_password, user_id=user_id,
-                                 password=str(form.get("password", "")), actor=who.actor)
+        return await run_service(request, accounts.set_password, user_id=user_id, password=await _hashed(form),
+                                 actor=who.actor)
 
     return await _post(request, f"user-{user_id}-password", save)
 
