@@ -22,7 +22,14 @@ from exhibit_crm.web.hot import FastJSONResponse
 from exhibit_crm.web.openapi import Operation
 
 from . import gates
-from .codes import BatchChecks, Verifier, load_signer, start_checks, warm_checking_processes
+from .codes import (
+    BatchChecks,
+    Verifier,
+    load_signer,
+    shutdown_checking_processes,
+    start_checks,
+    warm_checking_processes,
+)
 from .rules import REASONS
 from .writer import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter, run_in_turn
 
@@ -266,6 +273,9 @@ async def scanner_snapshot(request: Request) -> Response:
                                now=utcnow())
     return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
+
+# the app's lifespan calls these when the server shuts down: no badge-checking process outlives it
+on_shutdown = (shutdown_checking_processes,)
 
 routes = [
     openapi.route("/api/v1/scans", scan, Operation(
