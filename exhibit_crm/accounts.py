@@ -1,13 +1,16 @@
-"""Managing staff users: roles, access and passwords; creating them is auth.create_staff_user."""
+"""Managing accounts: staff users' roles, access and passwords (creating them is auth.create_staff_user), API tokens
+and exhibitor users' access."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from . import audit
 from .errors import Conflict, InvalidInput, NotFound
-from .models import STAFF_ROLES, StaffUser
+from .models import STAFF_ROLES, ApiToken, Company, Edition, Exhibitor, ExhibitorUser, StaffUser, utcnow
 from .security import PasswordHash, new_password_hash
 
 
@@ -73,4 +76,68 @@ def set_password(session: Session, *, user_id: int, password: str | PasswordHash
     user.session_generation += 1
     session.flush()
     audit.log(session, "exhibit_crm.user.password_set", actor=actor, obj=user)
+    return user
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """An API token with the name of its owner (a staff username or an exhibitor user's e-mail)."""
+
+    token: ApiToken
+    owner: str
+    owner_kind: str
+
+
+def list_api_tokens(session: Session) -> list[TokenRow]:
+    """Every API token, newest first, revoked ones included."""
+    rows = session.execute(
+        select(ApiToken, StaffUser.username, ExhibitorUser.email)
+        .outerjoin(StaffUser, StaffUser.id == ApiToken.staff_user_id)
+        .outerjoin(ExhibitorUser, ExhibitorUser.id == ApiToken.exhibitor_user_id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    return [TokenRow(token, username or email, "staff" if username else "exhibitor_user")
+            for token, username, email in rows.all()]
+
+
+def revoke_api_token(session: Session, *, token_id: int, actor: audit.Actor) -> ApiToken:
+    """Revoke an API token (staff tokens stop at once, exhibitor users' tokens within auth.TOKEN_TTL_S seconds)."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("api token", token_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+        audit.log(session, "exhibit_crm.api_token.revoked", actor=actor, obj=token)
+    return token
+
+
+@dataclass(frozen=True)
+class ExhibitorUserRow:
+    """An exhibitor user with its company and the edition and status of its exhibitor."""
+
+    user: ExhibitorUser
+    company: str
+    edition: str
+    exhibitor_status: str
+
+
+def list_exhibitor_users(session: Session) -> list[ExhibitorUserRow]:
+    """Every exhibitor user, by company and e-mail."""
+    rows = session.execute(
+        select(ExhibitorUser, Company.name, Edition.name, Exhibitor.status)
+        .join(Exhibitor, Exhibitor.id == ExhibitorUser.exhibitor_id).join(Company, Company.id == Exhibitor.company_id)
+        .join(Edition, Edition.id == Exhibitor.edition_id).order_by(Company.name, ExhibitorUser.email))
+    return [ExhibitorUserRow(*row) for row in rows.all()]
+
+
+def set_exhibitor_user_active(session: Session, *, user_id: int, active: bool, actor: audit.Actor) -> ExhibitorUser:
+    """Allow or stop an exhibitor user's logins, sessions and tokens (tokens within auth.TOKEN_TTL_S seconds)."""
+    user = session.get(ExhibitorUser, user_id)
+    if user is None:
+        raise NotFound("exhibitor user", user_id)
+    if active != user.is_active:
+        user.is_active = active
+        session.flush()
+        audit.log(session, f"exhibit_crm.exhibitor_user.{'activated' if active else 'deactivated'}", actor=actor,
+                  obj=user)
     return user
