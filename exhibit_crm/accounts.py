@@ -99,18 +99,6 @@ def list_api_tokens(session: Session) -> list[TokenRow]:
             for token, username, email in rows.all()]
 
 
-def revoke_api_token(session: Session, *, token_id: int, actor: audit.Actor) -> ApiToken:
-    """Revoke an API token (staff tokens stop at once, exhibitor users' tokens within auth.TOKEN_TTL_S seconds)."""
-    token = session.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound("api token", token_id)
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        session.flush()
-        audit.log(session, "exhibit_crm.api_token.revoked", actor=actor, obj=token)
-    return token
-
-
 @dataclass(frozen=True)
 class ExhibitorUserRow:
     """An exhibitor user with its company and the edition and status of its exhibitor."""
@@ -128,6 +116,18 @@ def list_exhibitor_users(session: Session) -> list[ExhibitorUserRow]:
         .join(Exhibitor, Exhibitor.id == ExhibitorUser.exhibitor_id).join(Company, Company.id == Exhibitor.company_id)
         .join(Edition, Edition.id == Exhibitor.edition_id).order_by(Company.name, ExhibitorUser.email))
     return [ExhibitorUserRow(*row) for row in rows.all()]
+
+
+def revoke_api_token(session: Session, *, token_id: int, actor: audit.Actor) -> ApiToken:
+    """Revoke an API token (staff tokens stop at once, exhibitor users' tokens within auth.TOKEN_TTL_S seconds)."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("api token", token_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+        audit.log(session, "exhibit_crm.api_token.revoked", actor=actor, obj=token)
+    return token
 
 
 def set_exhibitor_user_active(session: Session, *, user_id: int, active: bool, actor: audit.Actor) -> ExhibitorUser:

@@ -20,6 +20,7 @@ from .settings import Settings, load_settings
 from .web import errors
 from .web.headers import SecurityHeaders
 from .web.hot import HotRoutes, hot_endpoints
+from .web.inputs import RefuseControlCharacters
 
 # Each module named here exposes `routes`; the core never imports a leaf in any other way.
 MODULES = (
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                        session_cookie="exhibit_crm_session", same_site="lax",
                        https_only=settings.base_url.startswith("https://")),
             Middleware(LanguageMiddleware, default=settings.default_language),
+            Middleware(RefuseControlCharacters),
         ],
         exception_handlers=errors.app_handlers,
         lifespan=lifespan,

@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from .. import auth
 from ..db import read_in_session, run_in_session
 from ..errors import DomainError, Forbidden, InvalidInput, Unauthorized, validate_input
+from .inputs import check_json, check_text
 from .templating import CSRF_SESSION_KEY
 
 T = TypeVar("T")
@@ -132,6 +133,8 @@ async def read_form(request: Request) -> FormData:
     """The submitted form, after checking its CSRF token: every form handler reads through here."""
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
+    for name, value in form.multi_items():
+        check_text(value, name)  # an uploaded file is not a str and is checked by whoever reads it
     return form
 
 
@@ -141,4 +144,5 @@ async def read_json(request: Request, model: type[BaseModel]) -> BaseModel:
         data = await request.json()
     except ValueError:
         raise InvalidInput("malformed_json", "the body is not valid JSON") from None
+    check_json(await request.body(), data)
     return validate_input(model, data)

@@ -6,6 +6,7 @@ from starlette.testclient import TestClient
 
 from exhibit_crm.app import create_app
 from tests import factories
+from tests.badge_scanner.test_scanner_api import bearer, scan_body, show  # noqa: F401  (show is a fixture)
 
 
 def test_pages_carry_a_content_security_policy_and_no_framing(client, session):
@@ -64,3 +65,10 @@ def test_a_crash_answers_the_documented_error(settings, path):
         assert response.json() == {"error": "internal_error", "message": "internal server error"}
     else:
         assert "text/html" in response.headers["content-type"]
+
+
+def test_hot_scan_answers_carry_the_headers_too(client, show):  # noqa: F811
+    response = client.post("/api/v1/scans", json=scan_body(show["code"]), headers=bearer(show["token"]))
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
