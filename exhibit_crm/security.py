@@ -24,9 +24,9 @@ _DUMMY_HASH = _hasher.hash("not a password anyone has")
 T = TypeVar("T")
 MIN_PASSWORD_LENGTH = 8
 # password hashing threads a process runs at once: a login flood queues here instead of taking every core
-PASSWORD_THREADS = 2
+PASSWORD_THREADS = 1
 # their nice value: a password hash (about 0.1 s of CPU) gives way to a gate scan (about 1 ms) when both want a core
-PASSWORD_NICENESS = 10
+PASSWORD_NICENESS = 19
 _password_pool: list[ThreadPoolExecutor] = []
 _password_lock = threading.Lock()
 
