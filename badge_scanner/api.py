@@ -20,10 +20,18 @@ from exhibit_crm.models import utcnow
 from exhibit_crm.web import openapi
 from exhibit_crm.web.fast_json import FastJSONResponse
 from exhibit_crm.web.guard import principal, read_service
+from exhibit_crm.web.inputs import check_json, check_text, looks_like_control_characters
 from exhibit_crm.web.openapi import Operation
 
 from . import gates
-from .codes import BatchChecks, Verifier, load_signer, start_checks, warm_checking_processes
+from .codes import (
+    BatchChecks,
+    Verifier,
+    load_signer,
+    shutdown_checking_processes,
+    start_checks,
+    warm_checking_processes,
+)
 from .rules import REASONS
 
 DEVICE = ("device",)
@@ -164,9 +172,11 @@ def _scan_request(gate: gates.GateContext, scan: ScanIn, latest: datetime,
 async def read_body(request: Request) -> object:
     """The request's JSON (scanner and lead APIs alike); 422 malformed_json when it is not JSON."""
     try:
-        return await request.json()
+        data = await request.json()
     except ValueError:
         raise InvalidInput("malformed_json", "the body is not valid JSON") from None
+    check_json(await request.body(), data)  # no control characters (NUL) in codes, scan ids or notes
+    return data
 
 
 async def scan(request: Request) -> Response:
@@ -224,7 +234,10 @@ async def read_batch(request: Request, schema: type[BaseModel], key: str, what: 
     A batch is validated as a whole straight from its JSON (14 ms for 10,000 scans, against 29 ms to parse it and
     validate item by item); only a batch that fails that is taken apart item by item, to name each bad item."""
     try:
-        return getattr(schema.model_validate_json(await request.body()), key), True
+        items = getattr(schema.model_validate_json(await request.body()), key)
+        if looks_like_control_characters(await request.body()):  # rare: one search over the bytes decides
+            check_text([item.model_dump() for item in items], key)
+        return items, True
     except ValidationError:
         body = await read_body(request)
     items = body.get(key) if isinstance(body, dict) else None
@@ -266,6 +279,9 @@ async def scanner_snapshot(request: Request) -> Response:
                                now=utcnow())
     return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
+
+# the app's lifespan calls these when the server shuts down: no badge-checking process outlives it
+on_shutdown = (shutdown_checking_processes,)
 
 routes = [
     openapi.route("/api/v1/scans", scan, Operation(

@@ -18,10 +18,12 @@ import hmac
 import itertools
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import re
 import struct
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,17 +243,42 @@ def verify_many(key: tuple[str, bytes], codes: list[object]) -> list[tuple[int, 
 
 _processes_lock = threading.Lock()
 _processes: dict[str, ProcessPoolExecutor | None] = {}
+PARENT_CHECK_S = 0.5  # how often a checking process looks whether the process that started it is still there
 
 
 def checking_processes() -> ProcessPoolExecutor | None:
     """Processes (one fewer than the cores) that check the badge codes of offline batches while this process records
-    them: unlike threads they share no GIL with the recording. Started on first use; None on a single core."""
+    them: unlike threads they share no GIL with the recording. Started on first use; None on a single core. They are
+    shut down when the server shuts down (shutdown_checking_processes) or this process exits, and exit by themselves
+    when this process is gone (killed, say), so none outlives the server."""
     with _processes_lock:
         if "pool" not in _processes:
             cores = os.cpu_count() or 1
-            _processes["pool"] = ProcessPoolExecutor(
-                max_workers=cores - 1, mp_context=multiprocessing.get_context("spawn")) if cores > 1 else None
+            _processes["pool"] = pool = ProcessPoolExecutor(
+                max_workers=cores - 1, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent,
+                initargs=(os.getpid(),)) if cores > 1 else None
+            if pool is not None:  # run at the exit of a server's worker process too (a multiprocessing child)
+                multiprocessing.util.Finalize(pool, pool.shutdown, kwargs={"cancel_futures": True}, exitpriority=10)
         return _processes["pool"]
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a checking process: exit once the process that started it is gone, instead of living on with PPID 1."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def shutdown_checking_processes() -> None:
+    """Stop the checking processes and wait for them (the server's shutdown); a later batch starts new ones."""
+    with _processes_lock:
+        pool = _processes.pop("pool", None)
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def warm_checking_processes() -> None:

@@ -18,7 +18,9 @@ from .i18n import LanguageMiddleware
 from .security import session_secret
 from .settings import Settings, load_settings
 from .web import errors
+from .web.headers import SecurityHeaders
 from .web.hot_path import HotRoutes, hot_endpoints
+from .web.inputs import RefuseControlCharacters
 
 # Each module named here exposes `routes` (and may expose `nav`); one that is missing stops start-up. Apart from
 # these and the CLI's lists (exhibit_crm/cli.py) the core never names a leaf.
@@ -51,6 +53,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app):
         yield
+        for module in modules:  # a module's `on_shutdown` functions stop what it started (processes, threads)
+            for stop in getattr(module, "on_shutdown", ()):
+                stop()
         engine.dispose()
 
     modules = _modules()
@@ -62,12 +67,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(HotRoutes, endpoints=hot_endpoints(routes), default_language=settings.default_language),
+            Middleware(SecurityHeaders, https=settings.base_url.startswith("https://")),
             Middleware(SessionMiddleware, secret_key=session_secret(settings.data_dir, settings.secret_key),
                        session_cookie="exhibit_crm_session", same_site="lax",
                        https_only=settings.base_url.startswith("https://")),
             Middleware(LanguageMiddleware, default=settings.default_language),
+            Middleware(RefuseControlCharacters),
         ],
-        exception_handlers=errors.handlers,
+        exception_handlers=errors.app_handlers,
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -10,6 +10,7 @@ from ..console import emit, json_flag
 from ..db import run_in_session
 from ..errors import InvalidInput
 from ..models import STAFF_ROLES
+from ..security import new_password_hash
 from . import engine
 
 
@@ -19,8 +20,9 @@ def user_add(args) -> None:
         if args.password_env:
             raise InvalidInput("required", "EXHIBIT_CRM_PASSWORD is not set", field="EXHIBIT_CRM_PASSWORD")
         password = getpass.getpass("password: ")
-    user = run_in_session(engine(), auth.create_staff_user, username=args.username, password=password,
-                          role=args.role, display_name=args.name or "", email=args.email or "")
+    user = run_in_session(engine(), auth.create_staff_user, username=args.username,
+                          password=new_password_hash(password), role=args.role, display_name=args.name or "",
+                          email=args.email or "")
     emit(args, {"id": user.id, "username": user.username, "role": user.role},
          f"staff user {user.username} ({user.role}) created")
 

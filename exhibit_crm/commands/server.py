@@ -13,7 +13,8 @@ from . import engine
 def prepare() -> tuple[str, str] | None:
     """Bring the schema to head and create the first admin on an empty database."""
     migrate.upgrade(engine())
-    return run_in_session(engine(), auth.ensure_first_admin)
+    # hashed before the write transaction: nothing slow runs while SQLite's write lock is held
+    return run_in_session(engine(), auth.ensure_first_admin, password=auth.first_admin_password())
 
 
 def serve(args) -> None:

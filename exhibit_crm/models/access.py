@@ -28,6 +28,8 @@ class StaffUser(StaffUserBase, table=True):
     username: str = Field(max_length=80, unique=True)
     password_hash: str = Field(max_length=200)
     is_active: bool = True
+    # bumped on sign-out and password reset: session cookies of an older generation stop working
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = created_at_field()
     last_login_at: datetime | None = when_field()
 
@@ -43,6 +45,8 @@ class ExhibitorUser(SQLModel, table=True):
     password_hash: str = Field(default="", max_length=200)
     language: str = Field(default="", max_length=8)
     is_active: bool = True
+    # bumped on sign-out: session cookies of an older generation stop working
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = created_at_field()
     invited_at: datetime | None = when_field()
     last_login_at: datetime | None = when_field()
@@ -79,7 +83,8 @@ class ApiToken(SQLModel, table=True):
 # LoginAttempt: kept in the database so that throttling holds across app processes.
 class LoginAttempt(SQLModel, table=True):
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_account_at", "account", "at"),)
+    __table_args__ = (Index("ix_login_attempt_account_at", "account", "at"),
+                      Index("ix_login_attempt_ip_at", "ip", "at"))
     id: int | None = Field(default=None, primary_key=True)
     account: str = Field(max_length=260)
     ip: str = Field(default="", max_length=64)

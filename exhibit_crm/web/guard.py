@@ -16,12 +16,14 @@ from starlette.responses import RedirectResponse, Response
 from .. import auth
 from ..db import read_in_session, run_in_session
 from ..errors import DomainError, Forbidden, InvalidInput, Unauthorized, validate_input
+from .inputs import check_json, check_text
 from .templating import CSRF_SESSION_KEY
 
 T = TypeVar("T")
 Endpoint = Callable[[Request], Awaitable[Response]]
 SESSION_USER = "uid"
 SESSION_KIND = "kind"
+SESSION_GENERATION = "gen"
 
 
 async def run_service(request: Request, fn: Callable[..., T], /, **kwargs) -> T:
@@ -54,8 +56,10 @@ async def principal(request: Request) -> auth.Principal | None:
             cache.put(token, found)
         request.state.via_token = True
     elif request.session.get(SESSION_USER):
+        # a cookie from before session generations counts as signed out
         found = await read_service(request, auth.load_principal, kind=request.session.get(SESSION_KIND, "staff"),
-                                   user_id=request.session[SESSION_USER])
+                                   user_id=request.session[SESSION_USER],
+                                   generation=request.session.get(SESSION_GENERATION, -1))
     request.state.principal = found
     return found
 
@@ -71,7 +75,7 @@ def token_cache(request: Request) -> auth.TokenCache:
 
 def start_session(request: Request, who: auth.Principal) -> None:
     request.session.clear()
-    request.session.update({SESSION_USER: who.id, SESSION_KIND: who.kind})
+    request.session.update({SESSION_USER: who.id, SESSION_KIND: who.kind, SESSION_GENERATION: who.generation})
 
 
 def _allowed(who: auth.Principal | None, kinds: tuple[str, ...], roles: tuple[str, ...]) -> bool:
@@ -129,6 +133,8 @@ async def read_form(request: Request) -> FormData:
     """The submitted form, after checking its CSRF token: every form handler reads through here."""
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
+    for name, value in form.multi_items():
+        check_text(value, name)  # an uploaded file is not a str and is checked by whoever reads it
     return form
 
 
@@ -138,4 +144,5 @@ async def read_json(request: Request, model: type[BaseModel]) -> BaseModel:
         data = await request.json()
     except ValueError:
         raise InvalidInput("malformed_json", "the body is not valid JSON") from None
+    check_json(await request.body(), data)
     return validate_input(model, data)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..i18n import LANGUAGE_COOKIE, current_language, pick_language
 from . import errors
+from .headers import API_HEADERS
 
 
 def hot_endpoints(routes: Iterable[BaseRoute]) -> dict[tuple[str, str], object]:
@@ -75,6 +76,7 @@ class HotRoutes:
                 if handler is None:
                     raise  # the app's server-error middleware answers 500 and logs it
                 response = await handler(request, exc)
+            response.raw_headers.extend(API_HEADERS)  # the security headers the rest of the app adds (web/headers.py)
             await response(scope, receive, send)
         finally:
             current_language.reset(language)

@@ -13,6 +13,7 @@ from starlette.routing import NoMatchFound, Route
 from .. import auth
 from ..i18n import LANGUAGE_COOKIE, LANGUAGES
 from ..i18n import gettext as _
+from ..security import password_work
 from .guard import page, principal, read_form, read_service, run_service, start_session
 from .templating import render
 
@@ -33,14 +34,22 @@ async def login_page(request: Request, *, kind: str) -> Response:
         return render(request, "auth/login.html", context)
     form = await read_form(request)
     account, password = str(form.get("account", "")), str(form.get("password", ""))
-    who = await run_service(request, auth.login, kind=kind, account=account, password=password,
-                            ip=request.client.host if request.client else "",
-                            max_failures=request.app.state.settings.login_max_failures)
+    who = await _login(request, kind=kind, account=account, password=password)
     if who is None:
         context.update(error=_("Wrong username or password."), account=account)
         return render(request, "auth/login.html", context, status_code=401)
     start_session(request, who)
     return RedirectResponse(_safe_next(str(form.get("next", "")), _landing(request, kind)), status_code=303)
+
+
+async def _login(request: Request, *, kind: str, account: str, password: str) -> auth.Principal | None:
+    """Read who the login names, check the password with no transaction open (argon2 takes about 0.1 s and must not
+    hold SQLite's write lock), then record the attempt in a short write."""
+    candidate = await read_service(request, auth.login_candidate, kind=kind, account=account,
+                                   ip=request.client.host if request.client else "",
+                                   max_failures=request.app.state.settings.login_max_failures)
+    ok = await password_work(auth.check_password, candidate, password)
+    return await run_service(request, auth.record_login, candidate=candidate, ok=ok)
 
 
 def _landing(request: Request, kind: str) -> str:
@@ -55,6 +64,10 @@ def _landing(request: Request, kind: str) -> str:
 
 async def logout(request: Request) -> Response:
     await read_form(request)
+    who = await principal(request)
+    if who is not None and who.kind != "device":
+        # the cookie is signed, not stored: only a new generation makes a copy of it stop working
+        await run_service(request, auth.end_sessions, kind=who.kind, user_id=who.id)
     request.session.clear()
     return RedirectResponse(request.url_for("login").path, status_code=303)
 

@@ -1,4 +1,5 @@
-"""Admin page for staff users: create them, change their role, let them in or keep them out, set passwords."""
+"""Admin pages for accounts: staff users (create them, change their role, let them in or keep them out, set passwords),
+API tokens (revoke them) and exhibitor users (let them in or keep them out)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from ..errors import Conflict, DomainError, InvalidInput
 from ..i18n import N_
 from ..i18n import gettext as _
 from ..models import STAFF_ROLES
-from ..security import MIN_PASSWORD_LENGTH
+from ..security import MIN_PASSWORD_LENGTH, PasswordHash, new_password_hash, password_work
 from .forms import Failure
 from .guard import page, principal, read_form, read_service, run_service
 from .templating import NavItem, render
@@ -63,6 +64,11 @@ async def _post(request: Request, form_id: str, action: Callable[[FormData, auth
     return RedirectResponse(f"{request.url_for('admin_users').path}?saved=1", status_code=303)
 
 
+async def _hashed(form: FormData) -> PasswordHash:
+    # hashed before the write transaction opens: argon2 must not hold SQLite's write lock
+    return await password_work(new_password_hash, str(form.get("password", "")))
+
+
 @page("admin")
 async def users(request: Request) -> Response:
     if request.method == "GET":
@@ -70,7 +76,7 @@ async def users(request: Request) -> Response:
 
     async def create(form: FormData, who: auth.Principal) -> object:
         fields = {name: str(form.get(name, "")).strip() for name in NEW_USER_FIELDS if name != "password"}
-        return await run_service(request, auth.create_staff_user, **fields, password=str(form.get("password", "")),
+        return await run_service(request, auth.create_staff_user, **fields, password=await _hashed(form),
                                  actor=who.actor)
 
     return await _post(request, "user-new", create)
@@ -103,17 +109,51 @@ async def user_password(request: Request) -> Response:
     user_id = request.path_params["user_id"]
 
     async def save(form: FormData, who: auth.Principal) -> object:
-        return await run_service(request, accounts.set_password, user_id=user_id,
-                                 password=str(form.get("password", "")), actor=who.actor)
+        return await run_service(request, accounts.set_password, user_id=user_id, password=await _hashed(form),
+                                 actor=who.actor)
 
     return await _post(request, f"user-{user_id}-password", save)
 
 
-nav = [NavItem(N_("Users"), "admin_users", roles=("admin",), tile=N_("Staff users"))]
+@page("admin")
+async def access(request: Request) -> Response:
+    """API tokens and exhibitor users: who may still use the API and the portal."""
+    tokens = await read_service(request, accounts.list_api_tokens)
+    exhibitor_users = await read_service(request, accounts.list_exhibitor_users)
+    messages = [_("Saved.")] if request.query_params.get("saved") else []
+    context = {"tokens": tokens, "exhibitor_users": exhibitor_users, "messages": messages,
+               "token_ttl": int(auth.TOKEN_TTL_S)}
+    return render(request, "admin/access.html", context)
+
+
+async def _access_change(request: Request, fn: Callable[..., object], **kwargs) -> Response:
+    await read_form(request)
+    await run_service(request, fn, **kwargs, actor=(await principal(request)).actor)
+    return RedirectResponse(f"{request.url_for('admin_access').path}?saved=1", status_code=303)
+
+
+@page("admin")
+async def token_revoke(request: Request) -> Response:
+    return await _access_change(request, accounts.revoke_api_token, token_id=request.path_params["token_id"])
+
+
+@page("admin")
+async def exhibitor_user_active(request: Request) -> Response:
+    active = (await read_form(request)).get("active") == "1"
+    return await _access_change(request, accounts.set_exhibitor_user_active, user_id=request.path_params["user_id"],
+                                active=active)
+
+
+nav = [NavItem(N_("Users"), "admin_users", roles=("admin",), tile=N_("Staff users")),
+       NavItem(N_("Access"), "admin_access", roles=("admin",), tile=N_("API tokens and exhibitor accounts"))]
 
 routes = [
     Route("/admin/users", users, methods=["GET", "POST"], name="admin_users"),
     Route("/admin/users/{user_id:id}/role", user_role, methods=["POST"], name="admin_user_role"),
     Route("/admin/users/{user_id:id}/active", user_active, methods=["POST"], name="admin_user_active"),
     Route("/admin/users/{user_id:id}/password", user_password, methods=["POST"], name="admin_user_password"),
+    Route("/admin/access", access, name="admin_access"),
+    Route("/admin/access/tokens/{token_id:id}/revoke", token_revoke, methods=["POST"], name="admin_token_revoke"),
+    Route("/admin/access/exhibitor-users/{user_id:id}/active", exhibitor_user_active, methods=["POST"],
+          name="admin_exhibitor_user_active"),
 ]

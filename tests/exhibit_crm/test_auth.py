@@ -105,3 +105,64 @@ def test_staff_tokens_and_unknown_tokens_are_not_cached(session):
     cache.put("ecs_staff", auth.Principal("staff", 1, "alice", role="admin"))
     cache.put("ecd_unknown", None)
     assert len(cache) == 0
+
+
+def test_failures_from_one_address_do_not_lock_the_owner_out_elsewhere(session):
+    factories.staff_user(session)
+    now = utcnow()
+    for _ in range(5):
+        assert auth.login(session, kind="staff", account="alice", password="guess", ip="203.0.113.9", now=now) is None
+    with pytest.raises(DomainError) as error:
+        auth.login(session, kind="staff", account="alice", password=factories.PASSWORD, ip="203.0.113.9", now=now)
+    assert error.value.code == "throttled"
+    owner = auth.login(session, kind="staff", account="alice", password=factories.PASSWORD, ip="198.51.100.7", now=now)
+    assert owner is not None
+
+
+def test_one_address_is_limited_across_accounts(session):
+    for i in range(10):
+        factories.staff_user(session, username=f"user{i}")
+    now = utcnow()
+    outcomes = []
+    for attempt in range(40):
+        try:
+            outcomes.append(auth.login(session, kind="staff", account=f"user{attempt % 10}", password="guess",
+                                       ip="203.0.113.9", now=now))
+        except DomainError as exc:
+            outcomes.append(exc.code)
+    assert outcomes == [None] * 20 + ["throttled"] * 20
+    # the right password from another address still works
+    assert auth.login(session, kind="staff", account="user0", password=factories.PASSWORD, ip="198.51.100.7",
+                      now=now) is not None
+
+
+def test_a_login_reads_before_the_password_check_and_writes_after(session):
+    factories.staff_user(session)
+    candidate = auth.login_candidate(session, kind="staff", account=" alice ", ip="198.51.100.7")
+    assert candidate.user_id is not None and candidate.password_hash.startswith("$argon2")
+    assert not session.new and not session.dirty  # the lookup wrote nothing
+    assert auth.check_password(candidate, factories.PASSWORD)
+    who = auth.record_login(session, candidate=candidate, ok=True)
+    assert who.name == "alice"
+
+
+def test_a_session_of_an_older_generation_loads_nobody(session):
+    user = factories.staff_user(session)
+    assert auth.load_principal(session, kind="staff", user_id=user.id, generation=0) is not None
+    assert auth.end_sessions(session, kind="staff", user_id=user.id) == 1
+    assert auth.load_principal(session, kind="staff", user_id=user.id, generation=0) is None
+    assert auth.load_principal(session, kind="staff", user_id=user.id, generation=1).generation == 1
+
+
+def test_users_of_a_cancelled_exhibitor_neither_sign_in_nor_use_tokens(session):
+    from exhibit_crm.models import Exhibitor
+
+    ed = factories.edition(session)
+    user = factories.exhibitor_user(session, ed)
+    token, _ = auth.create_api_token(session, exhibitor_user_email=user.email)
+    assert auth.principal_for_token(session, token) is not None
+    session.get(Exhibitor, user.exhibitor_id).status = "cancelled"
+    session.flush()
+    assert auth.principal_for_token(session, token) is None
+    assert auth.load_principal(session, kind="exhibitor_user", user_id=user.id) is None
+    assert auth.login(session, kind="exhibitor_user", account=user.email, password=factories.PASSWORD) is None

@@ -69,7 +69,7 @@ def test_revoking_stops_the_token(admin, edition, db):
     token = shown_token(register(admin, ed, {"gate_id": str(gates[0].id), "name": "hall scanner"}).text)
     device_id = db(lambda s: s.scalar(select(GateDevice.id)))
     page = admin.get(page_of(ed)).text
-    assert "confirm(" in page and f"/devices/{device_id}/revoke" in page
+    assert "data-confirm=" in page and "within 5 seconds" in page and f"/devices/{device_id}/revoke" in page
     answer = admin.post(f"{page_of(ed)}/{device_id}/revoke", data={"csrf_token": factories.csrf_from(page)},
                         follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"].startswith(page_of(ed))

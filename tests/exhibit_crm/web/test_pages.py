@@ -126,3 +126,38 @@ def test_ids_too_long_for_the_database_are_not_found(client, session):
     factories.login(client)
     assert client.get("/admin/series/1").status_code == 404
     assert client.get("/admin/series/" + "9" * 30).status_code == 404
+
+
+def test_a_copied_session_cookie_stops_working_after_logout(client, session, app):
+    factories.staff_user(session)
+    factories.login(client)
+    copied = dict(client.cookies)
+    token = factories.csrf_from(client.get("/login").text)
+    client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    from starlette.testclient import TestClient
+
+    with TestClient(app, cookies=copied) as thief:
+        assert thief.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_password_reset_ends_the_users_sessions(client, session, app):
+    from exhibit_crm import accounts, audit
+
+    user = factories.staff_user(session)
+    factories.login(client)
+    assert client.get("/", follow_redirects=False).status_code == 200
+    accounts.set_password(session, user_id=user.id, password="a brand new password", actor=audit.CLI)
+    session.commit()
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_an_attacker_elsewhere_cannot_lock_the_owner_out(app, session):
+    from starlette.testclient import TestClient
+
+    factories.staff_user(session)
+    with TestClient(app, client=("203.0.113.9", 50000)) as attacker:
+        for _ in range(6):
+            assert factories.login(attacker, password="guess").status_code in (401, 429)
+        assert factories.login(attacker).status_code == 429
+    with TestClient(app, client=("198.51.100.7", 50000)) as owner:
+        assert factories.login(owner).status_code == 303
