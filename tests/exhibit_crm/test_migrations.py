@@ -36,10 +36,11 @@ def test_upgrade_is_repeatable_and_downgrade_empties(empty_database_url):
 
 
 def test_0005_keeps_the_lead_downloads_of_the_audit_log(empty_database_url):
+    from sqlalchemy import text
     from sqlmodel import Session, select
 
     from exhibit_crm import audit
-    from exhibit_crm.models import Exhibitor, LeadDownload
+    from exhibit_crm.models import Company, Exhibitor, LeadDownload
     from tests import factories
 
     engine = make_engine(empty_database_url)
@@ -48,15 +49,25 @@ def test_0005_keeps_the_lead_downloads_of_the_audit_log(empty_database_url):
         config.attributes["connection"] = connection
         command.upgrade(config, "0004")
     with Session(engine) as session:
-        user = factories.exhibitor_user(session, factories.edition(session))
-        exhibitor = session.get(Exhibitor, user.exhibitor_id)
-        actor = audit.Actor("exhibitor_user", user.id, user.email)
+        edition = factories.edition(session)
+        company = Company(name="广州华美家居有限公司", name_key="广州华美家居有限公司")
+        session.add(company)
+        session.flush()
+        exhibitor = Exhibitor(edition_id=edition.id, company_id=company.id, status="paid")
+        session.add(exhibitor)
+        session.flush()
+        # the user row as the schema of 0004 holds it (the model has columns of later revisions)
+        user_id = session.execute(text(
+            "INSERT INTO exhibitor_user (exhibitor_id, email, name, password_hash, language, is_active, created_at) "
+            "VALUES (:exhibitor_id, 'sales@huamei.example.cn', '陈静', 'x', '', true, CURRENT_TIMESTAMP) RETURNING id"),
+            {"exhibitor_id": exhibitor.id}).scalar_one()
+        actor = audit.Actor("exhibitor_user", user_id, "sales@huamei.example.cn")
         audit.log(session, "exporters.leads.downloaded", actor=actor, obj=exhibitor,
                   data={"format": "xlsx", "rows": 3, "filters": {"rating": "hot"}})
         audit.log(session, "exporters.leads.downloaded", actor=audit.CLI, obj=exhibitor, data={"format": "csv"})
         audit.log(session, "something.else", actor=actor, obj=exhibitor)
         session.commit()
-        exhibitor_id, user_id = exhibitor.id, user.id
+        exhibitor_id = exhibitor.id
     migrate.upgrade(engine)
     with Session(engine) as session:
         kept = session.exec(select(LeadDownload)).all()

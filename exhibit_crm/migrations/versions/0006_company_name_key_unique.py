@@ -7,7 +7,7 @@ instead. When a merge would break another constraint (say both rows exhibit at t
 and names the companies: merge them by hand, then upgrade again.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-03 20:00:00.000000
 """
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.exc import IntegrityError
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

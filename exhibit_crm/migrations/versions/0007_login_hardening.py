@@ -5,14 +5,14 @@ older generation no longer signs anybody in. Login throttling now counts failure
 address over all accounts, so login attempts get an index on (ip, at).
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-03 20:00:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -25,7 +25,7 @@ def _database_at_0004(url: str, *, exhibiting: bool = False):
     """A database at 0004 with two spellings of one company (ids 1 and 2) and another company; a contact of the
     younger spelling, and with `exhibiting` both spellings exhibiting at one edition."""
     engine = make_engine(url)
-    _upgrade(engine, "0004")
+    _upgrade(engine, "0005")
     with Session(engine) as session:
         session.add_all([Company(id=1, name="华美家居", name_key="华美家居"),
                          Company(id=2, name="华美 家居", name_key="华美家居"),
@@ -54,5 +54,5 @@ def test_duplicates_that_cannot_be_merged_stop_the_upgrade_naming_them(empty_dat
     engine = _database_at_0004(empty_database_url, exhibiting=True)
     with pytest.raises(RuntimeError, match="companies \\[1, 2\\] share the name key '华美家居'"):
         _upgrade(engine, "0006")
-    assert migrate.current_revision(engine) == "0004"
+    assert migrate.current_revision(engine) == "0005"
     engine.dispose()
