@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, cast, distinct, func, select
 from sqlmodel import Session
 
-from exhibit_crm.errors import NotFound
+from exhibit_crm.db import found
 from exhibit_crm.models import (
     Edition,
     EditionDay,
@@ -87,10 +87,7 @@ class DoubleEntry:
 
 
 def _edition(session: Session, edition_id: int) -> Edition:
-    edition = session.get(Edition, edition_id)
-    if edition is None:
-        raise NotFound("edition", edition_id)
-    return edition
+    return found(session, Edition, edition_id, what="edition")
 
 
 def local_day(edition: Edition, now: datetime) -> date:

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from exhibit_crm import audit
 from exhibit_crm.bulk_sql import chunks
+from exhibit_crm.db import found
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound
 from exhibit_crm.models import BadgeChange, BadgeType, Company, Contact, Edition, Registration
 from exhibit_crm.models.types import utcnow
@@ -98,10 +99,7 @@ def badges_for(
 def _locked(session: Session, registration_id: int) -> Registration:
     # FOR UPDATE on PostgreSQL (SQLite writers are serialised already), so that two desks bumping
     # the same badge at once get consecutive versions instead of both writing the same one.
-    registration = session.get(Registration, registration_id, with_for_update=True, populate_existing=True)
-    if registration is None:
-        raise NotFound("registration", registration_id)
-    return registration
+    return found(session, Registration, registration_id, what="registration", lock=True)
 
 
 def _bump(session: Session, registration: Registration, *, status: str) -> tuple[int, int]:
@@ -164,9 +162,7 @@ def mark_collected(session: Session, *, registration_id: int, actor: audit.Actor
 def resolve(session: Session, *, code: str, verifier: Verifier) -> Registration:
     """The registration a badge code names, if the code is genuine and still the current badge."""
     ref = verifier.verify(code)
-    registration = session.get(Registration, ref.registration_id)
-    if registration is None:
-        raise NotFound("registration", ref.registration_id)
+    registration = found(session, Registration, ref.registration_id, what="registration")
     if registration.status == "cancelled":
         raise DomainError("revoked", "this registration was cancelled", status=409)
     if ref.badge_version != registration.badge_version:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from . import audit
-from .errors import Conflict, InvalidInput, NotFound
+from .db import found
+from .errors import Conflict, InvalidInput
 from .models import STAFF_ROLES, ApiToken, Company, Edition, Exhibitor, ExhibitorUser, StaffUser, utcnow
 from .security import PasswordHash, new_password_hash
 
@@ -20,10 +21,7 @@ def list_staff(session: Session) -> list[StaffUser]:
 
 
 def _user(session: Session, user_id: int) -> StaffUser:
-    user = session.get(StaffUser, user_id)
-    if user is None:
-        raise NotFound("staff user", user_id)
-    return user
+    return found(session, StaffUser, user_id, what="staff user")
 
 
 def _refuse_losing_last_admin(session: Session, user: StaffUser, *, field: str | None) -> None:
@@ -120,9 +118,7 @@ def list_exhibitor_users(session: Session) -> list[ExhibitorUserRow]:
 
 def revoke_api_token(session: Session, *, token_id: int, actor: audit.Actor) -> ApiToken:
     """Revoke an API token (staff tokens stop at once, exhibitor users' tokens within auth.TOKEN_TTL_S seconds)."""
-    token = session.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound("api token", token_id)
+    token = found(session, ApiToken, token_id, what="api token")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()
@@ -132,9 +128,7 @@ def revoke_api_token(session: Session, *, token_id: int, actor: audit.Actor) -> 
 
 def set_exhibitor_user_active(session: Session, *, user_id: int, active: bool, actor: audit.Actor) -> ExhibitorUser:
     """Allow or stop an exhibitor user's logins, sessions and tokens (tokens within auth.TOKEN_TTL_S seconds)."""
-    user = session.get(ExhibitorUser, user_id)
-    if user is None:
-        raise NotFound("exhibitor user", user_id)
+    user = found(session, ExhibitorUser, user_id, what="exhibitor user")
     if active != user.is_active:
         user.is_active = active
         session.flush()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from . import audit
+from .db import found
 from .errors import Conflict, DomainError, InvalidInput, NotFound
 from .models import STAFF_ROLES, ApiToken, Exhibitor, ExhibitorUser, Gate, GateDevice, LoginAttempt, StaffUser, utcnow
 from .security import PasswordHash, new_password_hash, new_token, token_hash, verify_password
@@ -187,9 +188,7 @@ def load_principal(session: Session, *, kind: str, user_id: int | None,
 
 def end_sessions(session: Session, *, kind: str, user_id: int) -> int:
     """Make every session cookie of a user stop working (sign-out, password reset); returns the new generation."""
-    user = session.get(StaffUser if kind == "staff" else ExhibitorUser, user_id)
-    if user is None:
-        raise NotFound(kind.replace("_", " "), user_id)
+    user = found(session, StaffUser if kind == "staff" else ExhibitorUser, user_id, what=kind.replace("_", " "))
     user.session_generation += 1
     session.flush()
     return user.session_generation
@@ -221,8 +220,7 @@ def create_api_token(session: Session, *, username: str | None = None, exhibitor
 def create_device(session: Session, *, gate_id: int, name: str,
                   actor: audit.Actor = audit.CLI) -> tuple[str, GateDevice]:
     """A gate device bound to a gate; the plain bearer token is returned once."""
-    if session.get(Gate, gate_id) is None:
-        raise NotFound("gate", gate_id)
+    found(session, Gate, gate_id, what="gate")
     plain = new_token("ecd")
     device = GateDevice(gate_id=gate_id, name=name, token_hash=token_hash(plain))
     session.add(device)

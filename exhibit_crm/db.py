@@ -11,7 +11,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from .errors import NotFound
 from .models.search import register_sqlite_functions
+from .models.types import MAX_ID
 
 T = TypeVar("T")
 
@@ -88,3 +90,16 @@ def read_in_session(engine: Engine, fn: Callable[..., T], /, **kwargs) -> T:
     """Call a service that only reads, in a transaction that takes no write lock."""
     with Session(reader(engine), expire_on_commit=False) as session:
         return fn(session, **kwargs)
+
+
+def found(session: Session, model: type[T], ident: int, *, what: str, lock: bool = False, hide_id: bool = False,
+          **owner: object) -> T:
+    """The row of `model` with this id whose `owner` columns hold the given values, else NotFound naming `what`.
+
+    An id beyond what the database stores is not found either (rather than an overflow), `lock` reads the row
+    FOR UPDATE and fresh, and `hide_id` leaves the id out of the message (where it came from a signed link).
+    """
+    row = session.get(model, ident, with_for_update=lock or None, populate_existing=lock) if ident <= MAX_ID else None
+    if row is None or any(getattr(row, column) != value for column, value in owner.items()):
+        raise NotFound(what) if hide_id else NotFound(what, ident)
+    return row

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
 from . import audit
+from .db import found
 from .errors import Conflict, InvalidInput, NotFound, validate_input
 from .models import (
     BadgeType,
@@ -70,10 +71,7 @@ def kind_of(name: str) -> Kind:
 
 def get(session: Session, kind: str, *, id: int) -> SQLModel:
     """One record of a kind, or NotFound."""
-    row = session.get(kind_of(kind).model, id)
-    if row is None:
-        raise NotFound(kind, id)
-    return row
+    return found(session, kind_of(kind).model, id, what=kind)
 
 
 def list_of(session: Session, kind: str, *, parent_id: int | None = None) -> list[SQLModel]:

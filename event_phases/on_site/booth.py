@@ -31,7 +31,8 @@ from badge_scanner.leads import (
     visitor_of,
 )
 from exhibit_crm import audit, outbox
-from exhibit_crm.errors import Conflict, InvalidInput, NotFound
+from exhibit_crm.db import found
+from exhibit_crm.errors import Conflict, InvalidInput
 from exhibit_crm.exhibitors import booth_label, count_interested
 from exhibit_crm.models import AuditLog, Company, Contact, Edition, Exhibitor, ExhibitorUser, Lead, LeadQuestion
 from exhibit_crm.settings import LANGUAGES
@@ -83,10 +84,7 @@ class Dashboard:
 
 
 def _exhibitor(session: Session, exhibitor_id: int) -> Exhibitor:
-    exhibitor = session.get(Exhibitor, exhibitor_id)
-    if exhibitor is None:
-        raise NotFound("exhibitor", exhibitor_id)
-    return exhibitor
+    return found(session, Exhibitor, exhibitor_id, what="exhibitor")
 
 
 # Qualification questions.
@@ -98,10 +96,7 @@ def questions(session: Session, *, exhibitor_id: int) -> list[LeadQuestion]:
 
 
 def _question(session: Session, exhibitor_id: int, question_id: int) -> LeadQuestion:
-    question = session.get(LeadQuestion, question_id)
-    if question is None or question.exhibitor_id != exhibitor_id:
-        raise NotFound("question", question_id)
-    return question
+    return found(session, LeadQuestion, question_id, what="question", exhibitor_id=exhibitor_id)
 
 
 def _checked(data: QuestionIn) -> QuestionIn:
@@ -171,9 +166,7 @@ def _filter(session: Session, exhibitor_id: int, filters: LeadFilter) -> LeadFil
     """The filter resolved to instants; one naming another exhibitor's staff member is not found."""
     filters = resolved(session, exhibitor_id=exhibitor_id, filters=filters)
     if filters.scanned_by_id is not None:
-        user = session.get(ExhibitorUser, filters.scanned_by_id)
-        if user is None or user.exhibitor_id != exhibitor_id:
-            raise NotFound("staff member", filters.scanned_by_id)
+        found(session, ExhibitorUser, filters.scanned_by_id, what="staff member", exhibitor_id=exhibitor_id)
     return filters
 
 
@@ -219,10 +212,7 @@ def lead_page(session: Session, *, exhibitor_id: int, filters: LeadFilter, actor
 # One lead.
 
 def _lead(session: Session, exhibitor_id: int, lead_id: int, *, lock: bool = False) -> Lead:
-    lead = session.get(Lead, lead_id, with_for_update=lock, populate_existing=lock)
-    if lead is None or lead.exhibitor_id != exhibitor_id:
-        raise NotFound("lead", lead_id)
-    return lead
+    return found(session, Lead, lead_id, what="lead", lock=lock, exhibitor_id=exhibitor_id)
 
 
 def _visitor_of(session: Session, lead: Lead) -> tuple[Contact, VisitorCard]:

@@ -18,6 +18,7 @@ from badge_scanner import issued_badges as badges
 from badge_scanner.codes import Signer, Verifier
 from exhibit_crm import audit, contacts
 from exhibit_crm.answers import FormRefused, check_answers
+from exhibit_crm.db import found
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound, validate_input
 from exhibit_crm.models import (
     AuditLog,
@@ -253,10 +254,7 @@ def _collect(errors: dict[str, DomainError], name: str, check, value):
 # One registration: the person page, and the badge to print.
 
 def _in_edition(session: Session, *, edition_id: int, registration_id: int) -> Registration:
-    registration = session.get(Registration, registration_id)
-    if registration is None or registration.edition_id != edition_id:
-        raise NotFound("registration", registration_id)
-    return registration
+    return found(session, Registration, registration_id, what="registration", edition_id=edition_id)
 
 
 def registration_view(session: Session, *, edition_id: int, registration_id: int) -> RegistrationView:
@@ -360,9 +358,7 @@ def arrival_board(session: Session, *, edition_id: int, only_missing: bool = Fal
 
 def check_in_exhibitor(session: Session, *, exhibitor_id: int, edition_id: int, actor: audit.Actor) -> Exhibitor:
     """Record that an exhibitor of this edition arrived at move-in; the first check-in counts."""
-    exhibitor = session.get(Exhibitor, exhibitor_id, with_for_update=True, populate_existing=True)
-    if exhibitor is None or exhibitor.edition_id != edition_id:
-        raise NotFound("exhibitor", exhibitor_id)
+    exhibitor = found(session, Exhibitor, exhibitor_id, what="exhibitor", lock=True, edition_id=edition_id)
     if exhibitor.status == "cancelled":
         raise Conflict("exhibitor_cancelled", "a cancelled exhibitor does not move in")
     if exhibitor.arrived_at is not None:

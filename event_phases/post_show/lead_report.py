@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from badge_scanner.leads import lead_figures
 from exhibit_crm import audit, outbox
-from exhibit_crm.errors import NotFound
+from exhibit_crm.db import found
 from exhibit_crm.models import AuditLog, Company, Edition, Exhibitor, ExhibitorUser, Lead
 from exhibit_crm.settings import LANGUAGES
 from exhibit_crm.web.templating import render_in
@@ -76,17 +76,14 @@ def report_exhibitor(session: Session, *, exhibitor: Exhibitor, edition: Edition
 
 
 def exhibitors_to_report(session: Session, *, edition_id: int) -> list[int]:
-    if session.get(Edition, edition_id) is None:
-        raise NotFound("edition", edition_id)
+    found(session, Edition, edition_id, what="edition")
     return [exhibitor.id for exhibitor in _exhibitors_with_leads(session, edition_id)]
 
 
 def send_lead_reports(session: Session, *, edition_id: int, base_url: str, actor: audit.Actor = audit.CLI,
                       advance: Callable[[], None] = lambda: None) -> ReportRun:
     """Queue the lead report of every exhibitor of the edition with leads that has not had it yet."""
-    edition = session.get(Edition, edition_id)
-    if edition is None:
-        raise NotFound("edition", edition_id)
+    edition = found(session, Edition, edition_id, what="edition")
     run = ReportRun(edition_id)
     for exhibitor in _exhibitors_with_leads(session, edition_id):
         entry = report_exhibitor(session, exhibitor=exhibitor, edition=edition, base_url=base_url, actor=actor)

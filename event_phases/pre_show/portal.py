@@ -16,7 +16,8 @@ from sqlmodel import Session, SQLModel
 from badge_scanner import issued_badges as badges
 from badge_scanner.codes import Signer
 from exhibit_crm import audit, contacts
-from exhibit_crm.errors import Conflict, InvalidInput, NotFound, validate_input
+from exhibit_crm.db import found
+from exhibit_crm.errors import Conflict, InvalidInput, validate_input
 from exhibit_crm.exhibitors import booth_label, count_interested
 from exhibit_crm.models import Company, Edition, ExhibitorUser, ProductCategory, Registration, utcnow
 from exhibit_crm.security import MIN_PASSWORD_LENGTH, hash_password
@@ -182,10 +183,7 @@ def _already(registration: Registration, exhibitor_id: int) -> Conflict:
 
 
 def _own_staff(session: Session, *, exhibitor_id: int, registration_id: int) -> Registration:
-    registration = session.get(Registration, registration_id)
-    if registration is None or registration.exhibitor_id != exhibitor_id:
-        raise NotFound("staff registration", registration_id)
-    return registration
+    return found(session, Registration, registration_id, what="staff registration", exhibitor_id=exhibitor_id)
 
 
 def remove_staff(session: Session, *, exhibitor_id: int, registration_id: int, actor: audit.Actor) -> Registration:

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from .. import audit
-from ..errors import Conflict, InvalidInput, NotFound
+from ..db import found
+from ..errors import Conflict, InvalidInput
 from ..models import BadgeType, Contact, ContactSource, Registration, utcnow
 from .companies import find_or_create_company
 from .normalise import ContactIn
@@ -102,9 +103,7 @@ def register(session: Session, *, contact_id: int, edition_id: int, badge_type_i
              answers: dict | None = None, actor: audit.Actor, new_contact: bool = False) -> tuple[Registration, bool]:
     """The contact's registration for the edition: the existing one, or a new one; True if created.
     `new_contact`: the contact was created in this transaction, so it has no registration yet."""
-    badge_type = session.get(BadgeType, badge_type_id)
-    if badge_type is None or badge_type.edition_id != edition_id:
-        raise NotFound("badge type", badge_type_id)
+    badge_type = found(session, BadgeType, badge_type_id, what="badge type", edition_id=edition_id)
     for _attempt in range(2):
         existing = None if new_contact else session.scalars(select(Registration).where(
             Registration.contact_id == contact_id, Registration.edition_id == edition_id)).first()

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from badge_scanner import issued_badges as badges
 from badge_scanner.codes import Signer
 from exhibit_crm import audit, outbox
+from exhibit_crm.db import found
 from exhibit_crm.errors import NotFound
 from exhibit_crm.models import (
     Contact,
@@ -65,7 +66,6 @@ class Links:
 @lru_cache(maxsize=4096)
 def _token(links: Links, registration_id: int) -> str:
     return links._serializer.dumps(registration_id)
-
 
 
 def send_confirmation(session: Session, *, registration: Registration, signer: Signer, links: Links,
@@ -176,9 +176,7 @@ class EBadge:
 def ebadge(session: Session, *, registration_id: int, signer: Signer, links: Links, interests: set[str] | None = None,
            known: matchmaking.Catalogue | None = None) -> EBadge:
     """What the e-badge page and the mails show of a registration, with its current badge code."""
-    registration = session.get(Registration, registration_id)
-    if registration is None or registration.exhibitor_id is not None:
-        raise NotFound("e-badge")
+    registration = found(session, Registration, registration_id, what="e-badge", hide_id=True, exhibitor_id=None)
     badge = badges.badge_data(session, registration_id=registration_id, signer=signer)
     contact = _contact_of(session, registration)
     recommended = () if registration.status == "cancelled" else tuple(matchmaking.exhibitors_for(
@@ -191,9 +189,7 @@ def cancel_registration(session: Session, *, registration_id: int, signer: Signe
                         actor: audit.Actor = VISITOR) -> Registration:
     """Cancel a registration from its e-badge page: the badge stops working and the person gets a mail saying so;
     cancelling again changes nothing and sends nothing."""
-    registration = session.get(Registration, registration_id)
-    if registration is None or registration.exhibitor_id is not None:
-        raise NotFound("e-badge")
+    registration = found(session, Registration, registration_id, what="e-badge", hide_id=True, exhibitor_id=None)
     if registration.status == "cancelled":
         return registration
     badges.cancel(session, registration_id=registration_id, actor=actor, reason="cancelled by the visitor")

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from exhibit_crm import audit
-from exhibit_crm.errors import InvalidInput, NotFound
+from exhibit_crm.db import found
+from exhibit_crm.errors import InvalidInput
 from exhibit_crm.models import (
     BadgeType,
     Edition,
@@ -42,9 +43,7 @@ def registration_settings(session: Session, *, edition_id: int) -> Settings:
 def update_settings(session: Session, *, edition_id: int, registration_open: bool, visitor_badge_type: str,
                     actor: audit.Actor) -> Edition:
     """Open or close an edition's public form and set the badge type it gives when no answer names one."""
-    edition = session.get(Edition, edition_id, with_for_update=True)
-    if edition is None:
-        raise NotFound("edition", edition_id)
+    edition = found(session, Edition, edition_id, what="edition", lock=True)
     code = (visitor_badge_type or "").strip()
     if code and session.scalar(select(BadgeType.id).where(BadgeType.edition_id == edition_id,
                                                           BadgeType.code == code)) is None:
