@@ -9,6 +9,7 @@ endpoints under /portal/api (CSRF token in a header), which run the lead API's o
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -20,20 +21,21 @@ from starlette.routing import Route
 
 from badge_scanner.leads import LeadFilter, update_lead
 from exhibit_crm import auth, i18n
-from exhibit_crm.errors import Conflict, InvalidInput
+from exhibit_crm.errors import InvalidInput
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.models import LeadQuestion, utcnow
 from exhibit_crm.models.exhibitors import LEAD_RATINGS
 from exhibit_crm.web.guard import api, page, principal, read_form, read_json, read_service, run_service
+from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.leads import FORMATS
 
 from . import booth, lead_api
 
 KINDS = ("exhibitor_user",)
-REFUSALS = (InvalidInput, Conflict)
 NO_STORE = {"Cache-Control": "no-store"}
+_message = partial(refusal_message, page="booth")  # refusals as this page words them
 
 
 def booth_page(endpoint):
@@ -47,19 +49,6 @@ async def _who(request: Request) -> auth.Principal:
 def _local(timezone: str):
     zone = ZoneInfo(timezone)
     return lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def _message(exc) -> str:
-    by_code = {
-        "required": _("Enter the question."),
-        "too_long": _("This is too long."),
-        "invalid_choice": _("Choose one of the options shown."),
-        "options_required": _("A choice list needs at least one option, one per line."),
-        "visitor_shares": _("This visitor shares their details: contact them directly."),
-        "already_requested": _("The visitor has been asked already."),
-        "no_email": _("The organiser has no e-mail address for this visitor."),
-    }
-    return by_code.get(exc.code) or _("Please check this: %(detail)s") % {"detail": exc.message.split(": ", 1)[-1]}
 
 
 # Scanning.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
@@ -14,11 +15,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from badge_scanner.codes import Signer, load_signer
-from exhibit_crm.errors import Conflict, DomainError, InvalidInput
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.web.forms import FormError
-from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service
+from exhibit_crm.web.guard import acting_user, page, read_form, read_service, run_service
+from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import badge_pdf
 
@@ -28,16 +29,12 @@ ROLES = ("desk", "admin")
 SEARCH_LIMIT = 20
 PREFILL = ("full_name", "company", "email", "phone")
 WALK_IN_FIELDS = ("full_name", "company", "phone", "email", "badge_type_id")  # in the order the form shows them
-REFUSALS = (InvalidInput, Conflict)
 NO_STORE = {"Cache-Control": "no-store"}
+_message = partial(refusal_message, page="desk")  # refusals as this page words them
 
 
 def _signer(request: Request) -> Signer:
     return load_signer(request.app.state.settings.data_dir)
-
-
-async def _actor(request: Request):
-    return (await principal(request)).actor
 
 
 def _ids(request: Request) -> dict[str, int]:
@@ -52,26 +49,6 @@ def _local_time(timezone: str) -> Callable[[datetime | None], str]:
     """Times on desk pages are the venue's local time, as the people at the desk read their clocks."""
     zone = ZoneInfo(timezone)
     return lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def _message(exc: DomainError) -> str:
-    """A refusal in the page's language, for the field it names."""
-    by_code = {
-        "unreachable": _("Enter a phone number or an e-mail address."),
-        "invalid_email": _("This is not a valid e-mail address."),
-        "invalid_phone": _("This is not a valid phone number."),
-        "invalid_choice": _("Choose one of the options shown."),
-        "unknown_question": _("This edition does not ask this question."),
-        "too_long": _("This answer is too long."),
-        "registration_cancelled": _("This registration is cancelled; it gets no badge."),
-        "contact_conflict": _("This e-mail or phone number belongs to another person; search for them first."),
-    }
-    if exc.code == "required":
-        return {"full_name": _("Enter the name."), "badge_type_id": _("Choose a badge type."),
-                "reason": _("Say why the badge is reprinted.")}.get(exc.field or "", _("Please answer this question."))
-    if exc.code in by_code:
-        return by_code[exc.code]
-    return _("Please check this: %(detail)s") % {"detail": exc.message.split(": ", 1)[-1]}
 
 
 # Choosing the edition, and the desk page with its search box.
@@ -142,7 +119,7 @@ async def walk_in(request: Request) -> Response:
     form = await read_form(request)
     try:
         registration = await run_service(request, desk.walk_in, edition_id=request.path_params["edition_id"],
-                                          form=_walk_in_input(form), actor=await _actor(request))
+                                          form=_walk_in_input(form), actor=await acting_user(request))
     except REFUSALS as exc:
         refused = getattr(exc, "errors", None) or {exc.field or "full_name": exc}
         return await _walk_in_page(request, values=_typed(form), status=exc.status,
@@ -190,7 +167,7 @@ async def _act(request: Request, service: Callable, *, form_id: str, done: str, 
     form = await read_form(request)
     values = {name: str(form.get(name, "")) for name in fields}
     try:
-        registration = await run_service(request, service, **_ids(request), **values, actor=await _actor(request))
+        registration = await run_service(request, service, **_ids(request), **values, actor=await acting_user(request))
     except REFUSALS as exc:
         if _wants_json(request):
             raise
@@ -229,7 +206,7 @@ async def collect(request: Request) -> Response:
 async def badge(request: Request) -> Response:
     """The badge as a PDF shown in the browser, whose print dialog sends it to the badge printer."""
     data = await run_service(request, desk.printable_badge, **_ids(request), signer=_signer(request),
-                             actor=await _actor(request))
+                             actor=await acting_user(request))
     pdf = await run_in_threadpool(badge_pdf, data)
     filename = f"badge-{data.registration_id}-v{data.badge_version}.pdf"
     return Response(pdf, media_type="application/pdf",
@@ -254,7 +231,7 @@ async def exhibitor_arrived(request: Request) -> Response:
     form = await read_form(request)
     edition_id = request.path_params["edition_id"]
     await run_service(request, desk.check_in_exhibitor, exhibitor_id=request.path_params["exhibitor_id"],
-                      edition_id=edition_id, actor=await _actor(request))
+                      edition_id=edition_id, actor=await acting_user(request))
     back = request.url_for("desk_exhibitors", edition_id=edition_id).path
     missing = "missing=1&" if form.get("missing") == "1" else ""
     return RedirectResponse(f"{back}?{missing}arrived={request.path_params['exhibitor_id']}", status_code=303)

@@ -4,6 +4,7 @@ with its status, booth, categories, staff allowance, users and staff badges."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
@@ -11,19 +12,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from exhibit_crm.errors import Conflict, DomainError, InvalidInput
+from exhibit_crm.errors import InvalidInput
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.models.exhibitors import EXHIBITOR_STATUSES
 from exhibit_crm.security import session_secret
 from exhibit_crm.web.forms import FormError
-from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service
+from exhibit_crm.web.guard import acting_user, page, read_form, read_service, run_service
+from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 
 from . import exhibitors
 
 ROLES = ("admin", "marketing")
-REFUSALS = (InvalidInput, Conflict)
+_message = partial(refusal_message, page="exhibitors")  # refusals as this page words them
 
 
 def secret(request: Request) -> str:
@@ -31,37 +33,9 @@ def secret(request: Request) -> str:
     return session_secret(settings.data_dir, settings.secret_key)
 
 
-def message(exc: DomainError) -> str:
-    """A refusal in the page's language."""
-    by_code = {
-        "booth_taken": _("This booth is already assigned: %(detail)s"),
-        "unknown_category": _("Not a product category of this edition: %(detail)s"),
-        "exhibitor_exists": _("This company exhibits in this edition already."),
-        "invalid_transition": _("This status change is not allowed."),
-        "exhibitor_cancelled": _("The exhibitor is cancelled."),
-        "allowance_below_staff": _("The exhibitor has more active staff badges than that."),
-        "invalid_allowance": _("Enter a number from 0 to 1000."),
-        "invalid_sqm": _("Enter the booth size in square metres."),
-        "email_taken": _("This e-mail address has an exhibitor account already (one address can hold one "
-                         "exhibitor account, across all editions)."),
-        "invalid_email": _("This is not a valid e-mail address."),
-        "already_active": _("This user has set a password already."),
-        "required": _("This field is required."),
-        "too_long": _("This is too long."),
-    }
-    text = by_code.get(exc.code)
-    if text is None:
-        return _("Please check this: %(detail)s") % {"detail": exc.message.split(": ", 1)[-1]}
-    return text % {"detail": exc.message.split(": ", 1)[-1]} if "%(detail)s" in text else text
-
-
 def _local(timezone: str):
     zone = ZoneInfo(timezone)
     return lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-async def _actor(request: Request):
-    return (await principal(request)).actor
 
 
 def _edition_id(request: Request) -> int:
@@ -102,11 +76,11 @@ async def new(request: Request) -> Response:
     company_id = str(form.get("company_id", ""))
     try:
         exhibitor = await run_service(
-            request, exhibitors.create_exhibitor, edition_id=_edition_id(request), actor=await _actor(request),
+            request, exhibitors.create_exhibitor, edition_id=_edition_id(request), actor=await acting_user(request),
             company_name=str(form.get("company_name", "")),
             company_id=int(company_id) if company_id.isdigit() and len(company_id) < 19 else None)
     except REFUSALS as exc:
-        failed = FormError("new", message(exc), exc.field, exc.status)
+        failed = FormError("new", _message(exc), exc.field, exc.status)
         return await _new_page(request, failed=failed, values={"company_name": str(form.get("company_name", ""))})
     return RedirectResponse(_exhibitor_path(request, exhibitor.id, "created"), status_code=303)
 
@@ -144,11 +118,11 @@ async def _act(request: Request, form_id: str, call: Callable[[FormData], dict],
     form = await read_form(request)
     try:
         await run_service(request, service, edition_id=_edition_id(request),
-                          exhibitor_id=request.path_params["exhibitor_id"], actor=await _actor(request),
+                          exhibitor_id=request.path_params["exhibitor_id"], actor=await acting_user(request),
                           **call(form))
     except REFUSALS as exc:
         values = {key: str(form.get(key, "")) for key in form if key != "csrf_token"}
-        return await _exhibitor_page(request, failed=FormError(form_id, message(exc), exc.field, exc.status),
+        return await _exhibitor_page(request, failed=FormError(form_id, _message(exc), exc.field, exc.status),
                                      values=values)
     return RedirectResponse(_exhibitor_path(request, request.path_params["exhibitor_id"], done) + f"#{form_id}",
                             status_code=303)

@@ -5,6 +5,7 @@ The exhibitor is always the signed-in user's own; ids in URLs are registrations,
 
 from __future__ import annotations
 
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
@@ -14,20 +15,20 @@ from starlette.routing import Route
 
 from badge_scanner.codes import load_signer
 from exhibit_crm import auth
-from exhibit_crm.errors import Conflict, InvalidInput
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.web.forms import FormError
 from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service, start_session
+from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import badge_pdf
 
 from . import exhibitors, portal
-from .exhibitors_web import message, secret
+from .exhibitors_web import secret
 
 KINDS = ("exhibitor_user",)
-REFUSALS = (InvalidInput, Conflict)
 NO_STORE = {"Cache-Control": "no-store"}
+_message = partial(refusal_message, page="portal")  # refusals as this page words them
 
 
 def portal_page(endpoint):
@@ -40,26 +41,6 @@ async def _who(request: Request) -> auth.Principal:
 
 def _text(form, name: str) -> str:
     return str(form.get(name, ""))
-
-
-def _portal_message(exc) -> str:
-    by_code = {
-        "allowance_reached": _("Your staff allowance is used up. Remove a staff member or ask the organiser for "
-                               "more badges."),
-        "already_staff": _("This person is on your staff already."),
-        "already_registered": _("This person is registered for the show already; ask the organiser to change "
-                                "their badge."),
-        "unreachable": _("Enter a phone number or an e-mail address."),
-        "invalid_phone": _("This is not a valid phone number."),
-        "invalid_website": _("Enter a web address such as https://www.example.cn."),
-        "contact_conflict": _("This e-mail or phone number belongs to another person."),
-        "exhibitor_cancelled": _("Your booking is cancelled."),
-        "no_staff_badge_type": _("The organiser has not set up staff badges yet."),
-        "password_too_short": _("The password needs at least 8 characters."),
-        "password_mismatch": _("The two passwords differ."),
-        "registration_cancelled": _("This badge is cancelled."),
-    }
-    return by_code.get(exc.code) or message(exc)
 
 
 # The invitation link: choosing a password.
@@ -76,7 +57,7 @@ async def invitation(request: Request) -> Response:
     except REFUSALS as exc:
         if exc.code in ("invalid_invitation", "invitation_expired"):
             raise
-        return render(request, "portal/invitation.html", {"invited": user, "error": _portal_message(exc),
+        return render(request, "portal/invitation.html", {"invited": user, "error": _message(exc),
                                                           "field": exc.field}, status_code=exc.status)
     start_session(request, auth.Principal.of_exhibitor_user(user))
     return RedirectResponse(request.url_for("portal").path + "?done=welcome", status_code=303)
@@ -118,7 +99,7 @@ async def add_staff(request: Request) -> Response:
     try:
         await run_service(request, portal.register_staff, exhibitor_id=who.exhibitor_id, staff=staff, actor=who.actor)
     except REFUSALS as exc:
-        return await _home_page(request, failed=FormError("staff", _portal_message(exc), exc.field, exc.status),
+        return await _home_page(request, failed=FormError("staff", _message(exc), exc.field, exc.status),
                                 values=staff.model_dump())
     return RedirectResponse(request.url_for("portal").path + "?done=staff#staff", status_code=303)
 
@@ -159,7 +140,7 @@ async def profile(request: Request) -> Response:
             await run_service(request, portal.update_profile, exhibitor_id=who.exhibitor_id, profile=data,
                               actor=who.actor)
         except REFUSALS as exc:
-            failed, values = FormError("profile", _portal_message(exc), exc.field, exc.status), data.model_dump()
+            failed, values = FormError("profile", _message(exc), exc.field, exc.status), data.model_dump()
         else:
             return RedirectResponse(request.url_for("portal").path + "?done=profile", status_code=303)
     view = await read_service(request, portal.portal_view, exhibitor_id=who.exhibitor_id)

@@ -7,7 +7,7 @@ too, the first time the form is shown.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -21,10 +21,10 @@ from exhibit_crm import i18n
 from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound
 from exhibit_crm.group_commit import GroupWriter
 from exhibit_crm.i18n import N_
-from exhibit_crm.i18n import gettext as _
 from exhibit_crm.security import session_secret
 from exhibit_crm.settings import LANGUAGES
-from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service
+from exhibit_crm.web.guard import acting_user, page, read_form, read_service, run_service
+from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import qr_png
 
@@ -32,6 +32,7 @@ from . import registration
 
 NO_STORE = {"Cache-Control": "no-store"}
 CONSENTS = ("consent_marketing", "consent_share")
+_message = partial(refusal_message, page="registration")  # refusals as this page words them
 
 
 @lru_cache(maxsize=8)
@@ -43,24 +44,6 @@ def _services(request: Request) -> dict:
     settings = request.app.state.settings
     signer: Signer = load_signer(settings.data_dir)
     return {"signer": signer, "links": _links(settings.base_url, settings.data_dir, settings.secret_key)}
-
-
-def _message(exc: DomainError) -> str:
-    """A refusal in the page's language, for the field it names."""
-    if exc.code == "required":
-        return _("Please answer this question.") if (exc.field or "").startswith("answers.") else _(
-            "This field is required.")
-    return {
-        "invalid_email": _("This is not a valid e-mail address."),
-        "invalid_phone": _("This is not a valid phone number."),
-        "invalid_choice": _("Choose one of the options shown."),
-        "unknown_question": _("This edition does not ask this question."),
-        "too_long": _("This answer is too long."),
-        "registration_closed": _("Registration for this show is closed."),
-        "registration_cancelled": _("Your registration for this show was cancelled. Please contact the organiser."),
-        "contact_conflict": _("This e-mail address or mobile number is already used by someone else."),
-        "no_visitor_badge_type": _("Registration is not set up yet. Please try again later."),
-    }.get(exc.code, _("Please check this: %(detail)s") % {"detail": exc.message.split(": ", 1)[-1]})
 
 
 def _writer(request: Request) -> GroupWriter:
@@ -133,7 +116,7 @@ async def register_form(request: Request) -> Response:
         done = await _writer(request).submit((request.path_params["edition_id"], _form_input(form, language)))
         if isinstance(done, DomainError):
             raise done
-    except (InvalidInput, Conflict) as exc:
+    except REFUSALS as exc:
         refused = getattr(exc, "errors", None) or {exc.field or "form": exc}
         return await _form_page(request, language, values=_typed(form), status=exc.status,
                                 errors={name: _message(error) for name, error in refused.items()})
@@ -207,7 +190,7 @@ async def settings_page(request: Request) -> Response:
             await run_service(request, registration.update_settings, edition_id=edition_id,
                               registration_open="registration_open" in form,
                               visitor_badge_type=str(form.get("visitor_badge_type", "")),
-                              actor=(await principal(request)).actor)
+                              actor=await acting_user(request))
         except InvalidInput as exc:
             error = _message(exc)
         else:

@@ -12,18 +12,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import audit, editions
-from ..errors import Conflict, InvalidInput, NotFound
+from .. import editions
+from ..errors import NotFound
 from ..i18n import N_
 from ..i18n import gettext as _
 from .forms import Failure, form_data, options_text
-from .guard import page, principal, read_form, read_service, run_service
+from .guard import acting_user, page, read_form, read_service, run_service
+from .refusals import REFUSALS
 from .templating import NavItem, render
 
 PARTS = ("day", "zone", "gate", "badge_type", "question", "product_category")
 SECTION = {"day": "days", "zone": "zones", "gate": "zones", "badge_type": "badge-types", "question": "questions",
            "product_category": "product-categories"}
-REFUSALS = (InvalidInput, Conflict)
 PageAgain = Callable[[Request, Failure], Awaitable[Response]]
 
 
@@ -42,10 +42,6 @@ def _messages(request: Request) -> list[str]:
 def _render(request: Request, name: str, context: dict, failed: Failure | None) -> Response:
     context.update(failed=failed, messages=[] if failed else _messages(request))
     return render(request, name, context, status_code=failed.status if failed else 200)
-
-
-async def _actor(request: Request) -> audit.Actor:
-    return (await principal(request)).actor
 
 
 def _zone_id(kind: str, form: FormData) -> int | None:
@@ -88,7 +84,7 @@ async def series_list(request: Request) -> Response:
 
     async def create(form: FormData) -> str:
         series = await run_service(request, editions.create, kind="series", data=form_data("series", form),
-                                   actor=await _actor(request))
+                                   actor=await acting_user(request))
         return _path(request, "admin_series", series_id=series.id)
 
     return await _post(request, form_id="series-new", kind="series", action=create, page_again=_series_list)
@@ -107,7 +103,7 @@ async def series_detail(request: Request) -> Response:
 
     async def save(form: FormData) -> str:
         await run_service(request, editions.update, kind="series", id=series_id, data=form_data("series", form),
-                          actor=await _actor(request))
+                          actor=await acting_user(request))
         return _path(request, "admin_series", series_id=series_id)
 
     return await _post(request, form_id="series", kind="series", action=save, page_again=_series_page)
@@ -117,7 +113,7 @@ async def series_detail(request: Request) -> Response:
 async def series_delete(request: Request) -> Response:
     async def remove(form: FormData) -> str:
         await run_service(request, editions.delete, kind="series", id=request.path_params["series_id"],
-                          actor=await _actor(request))
+                          actor=await acting_user(request))
         return _path(request, "admin_series_list", flash="deleted")
 
     return await _post(request, form_id="series", kind="", action=remove, page_again=_series_page)
@@ -127,7 +123,7 @@ async def series_delete(request: Request) -> Response:
 async def edition_create(request: Request) -> Response:
     async def create(form: FormData) -> str:
         edition = await run_service(request, editions.create, kind="edition", data=form_data("edition", form),
-                                    parent_id=request.path_params["series_id"], actor=await _actor(request))
+                                    parent_id=request.path_params["series_id"], actor=await acting_user(request))
         return _path(request, "admin_edition", edition_id=edition.id)
 
     return await _post(request, form_id="edition-new", kind="edition", action=create, page_again=_series_page)
@@ -149,7 +145,7 @@ async def edition_detail(request: Request) -> Response:
 
     async def save(form: FormData) -> str:
         await run_service(request, editions.update, kind="edition", id=edition_id, data=form_data("edition", form),
-                          actor=await _actor(request))
+                          actor=await acting_user(request))
         return _path(request, "admin_edition", edition_id=edition_id)
 
     return await _post(request, form_id="edition", kind="edition", action=save, page_again=_edition_page)
@@ -159,7 +155,7 @@ async def edition_detail(request: Request) -> Response:
 async def edition_delete(request: Request) -> Response:
     async def remove(form: FormData) -> str:
         series_id = await run_service(request, editions.delete_edition, id=request.path_params["edition_id"],
-                                      actor=await _actor(request))
+                                      actor=await acting_user(request))
         return _path(request, "admin_series", flash="deleted", series_id=series_id)
 
     return await _post(request, form_id="edition", kind="", action=remove, page_again=_edition_page)
@@ -178,7 +174,7 @@ async def part_create(request: Request) -> Response:
 
     async def create(form: FormData) -> str:
         await run_service(request, editions.create_part, edition_id=edition_id, kind=kind, data=form_data(kind, form),
-                          zone_id=_zone_id(kind, form), actor=await _actor(request))
+                          zone_id=_zone_id(kind, form), actor=await acting_user(request))
         return _path(request, "admin_edition", anchor=SECTION[kind], edition_id=edition_id)
 
     def form_id(form: FormData) -> str:
@@ -193,7 +189,7 @@ async def part_update(request: Request) -> Response:
 
     async def save(form: FormData) -> str:
         await run_service(request, editions.update_part, edition_id=edition_id, kind=kind, id=part_id,
-                          data=form_data(kind, form), actor=await _actor(request))
+                          data=form_data(kind, form), actor=await acting_user(request))
         return _path(request, "admin_edition", anchor=SECTION[kind], edition_id=edition_id)
 
     return await _post(request, form_id=f"{kind}-{part_id}", kind=kind, action=save, page_again=_edition_page)
@@ -205,7 +201,7 @@ async def part_delete(request: Request) -> Response:
 
     async def remove(form: FormData) -> str:
         await run_service(request, editions.delete_part, edition_id=edition_id, kind=kind, id=part_id,
-                          actor=await _actor(request))
+                          actor=await acting_user(request))
         return _path(request, "admin_edition", flash="deleted", anchor=SECTION[kind], edition_id=edition_id)
 
     return await _post(request, form_id=f"{kind}-{part_id}", kind="", action=remove, page_again=_edition_page)

@@ -16,7 +16,7 @@ from .. import __version__, auth, editions
 from ..errors import NotFound
 from ..models.types import MAX_ID
 from . import openapi
-from .guard import principal, read_json, read_service, run_service
+from .guard import acting_user, principal, read_json, read_service, run_service
 from .openapi import Operation
 
 WRITERS = ("admin",)
@@ -132,10 +132,6 @@ def _id(request: Request, param: str | None) -> int | None:
     return value
 
 
-async def _actor(request: Request):
-    return (await principal(request)).actor
-
-
 def _answer(model: type[BaseModel], data, status: int = 200) -> JSONResponse:
     if isinstance(data, list):
         return JSONResponse([model.model_validate(row).model_dump(mode="json") for row in data], status_code=status)
@@ -153,7 +149,7 @@ def _handlers(name: str) -> dict:
     async def create(request: Request) -> Response:
         body = await read_json(request, CREATE[name])
         row = await run_service(request, editions.create, kind=name, data=body.model_dump(),
-                                parent_id=_id(request, kind.parent), actor=await _actor(request))
+                                parent_id=_id(request, kind.parent), actor=await acting_user(request))
         return _answer(public, row, 201)
 
     async def read(request: Request) -> Response:
@@ -162,11 +158,11 @@ def _handlers(name: str) -> dict:
     async def update(request: Request) -> Response:
         body = await read_json(request, UPDATE[name])
         row = await run_service(request, editions.update, kind=name, id=_id(request, "id"),
-                                data=body.model_dump(exclude_unset=True), actor=await _actor(request))
+                                data=body.model_dump(exclude_unset=True), actor=await acting_user(request))
         return _answer(public, row)
 
     async def delete(request: Request) -> Response:
-        await run_service(request, editions.delete, kind=name, id=_id(request, "id"), actor=await _actor(request))
+        await run_service(request, editions.delete, kind=name, id=_id(request, "id"), actor=await acting_user(request))
         return Response(status_code=204)
 
     return {"list": list_all, "create": create, "get": read, "update": update, "delete": delete}
@@ -212,7 +208,7 @@ async def overview(request: Request) -> Response:
 async def create_device(request: Request) -> Response:
     body = await read_json(request, DeviceCreate)
     token, device = await run_service(request, auth.create_device, gate_id=_id(request, "gate_id"), name=body.name,
-                                      actor=await _actor(request))
+                                      actor=await acting_user(request))
     return _answer(DeviceCreated, {"id": device.id, "gate_id": device.gate_id, "name": device.name, "token": token},
                    201)
 

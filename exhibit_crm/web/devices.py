@@ -12,10 +12,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import devices
-from ..errors import Conflict, InvalidInput
+from ..errors import InvalidInput
 from ..i18n import gettext as _
 from .forms import Failure
-from .guard import page, principal, read_form, read_service, run_service
+from .guard import acting_user, page, read_form, read_service, run_service
+from .refusals import REFUSALS
 from .templating import render
 
 FORM = "device-new"
@@ -60,8 +61,8 @@ async def device_register(request: Request) -> Response:
     try:
         token, device = await run_service(
             request, devices.register_device, edition_id=request.path_params["edition_id"], gate_id=_gate_id(form),
-            name=str(form.get("name", "")), actor=(await principal(request)).actor)
-    except (InvalidInput, Conflict) as exc:
+            name=str(form.get("name", "")), actor=await acting_user(request))
+    except REFUSALS as exc:
         # Failure.of only knows the setup pages' fields; these two are ours.
         failed = dataclasses.replace(Failure.of(FORM, "", form, exc), field=exc.field if exc.field in FIELDS else None)
         return await _page(request, failed=failed)
@@ -76,7 +77,7 @@ async def device_revoke(request: Request) -> Response:
     await read_form(request)
     edition_id = request.path_params["edition_id"]
     await run_service(request, devices.revoke_device, edition_id=edition_id,
-                      device_id=request.path_params["device_id"], actor=(await principal(request)).actor)
+                      device_id=request.path_params["device_id"], actor=await acting_user(request))
     target = request.url_for("admin_devices", edition_id=edition_id).path
     return RedirectResponse(f"{target}?revoked=1", status_code=303)
 

@@ -7,7 +7,7 @@ import dataclasses
 from starlette.datastructures import FormData
 
 from ..errors import DomainError
-from ..i18n import gettext as _
+from .refusals import refusal_message
 
 # The form fields of each kind the admin pages edit, in the services' own names.
 FIELDS = {
@@ -65,15 +65,6 @@ def form_data(kind: str, form: FormData) -> dict:
     return data
 
 
-def _field_message(exc: DomainError) -> str:
-    if exc.code == "duplicate":
-        return _("Another entry already uses this value.")
-    if exc.code == "in_use":
-        return _("This is still in use and cannot be deleted.")
-    detail = exc.message.split(": ", 1)[-1] if exc.field else exc.message
-    return _("Please check this value: %(detail)s") % {"detail": detail}
-
-
 @dataclasses.dataclass(frozen=True)
 class FormError:
     """An action the services refused, shown next to the form it came from (pages with forms of their own)."""
@@ -98,7 +89,7 @@ class Failure:
     @classmethod
     def of(cls, form_id: str, kind: str, form: FormData | None, exc: DomainError) -> Failure:
         name = (exc.field or "").split(".")[0]
-        return cls(form=form_id, message=_field_message(exc), status=exc.status,
+        return cls(form=form_id, message=refusal_message(exc, page="setup"), status=exc.status,
                    field=name if name in FIELDS.get(kind, ()) else None,
                    values={key: value for key, value in (form or {}).items() if key != "csrf_token"})
 

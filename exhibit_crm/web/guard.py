@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .. import auth
+from .. import audit, auth
 from ..db import read_in_session, run_in_session
 from ..errors import DomainError, Forbidden, InvalidInput, Unauthorized, validate_input
 from .inputs import check_json, check_text
@@ -62,6 +62,11 @@ async def principal(request: Request) -> auth.Principal | None:
                                    generation=request.session.get(SESSION_GENERATION, -1))
     request.state.principal = found
     return found
+
+
+async def acting_user(request: Request) -> audit.Actor:
+    """Whom the audit log names for this request's changes: the signed-in user (the route's guard made sure of one)."""
+    return (await principal(request)).actor
 
 
 def token_cache(request: Request) -> auth.TokenCache:

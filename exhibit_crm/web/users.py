@@ -4,6 +4,7 @@ API tokens (revoke them) and exhibitor users (let them in or keep them out)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -11,31 +12,19 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import accounts, auth
-from ..errors import Conflict, DomainError, InvalidInput
+from ..errors import DomainError
 from ..i18n import N_
 from ..i18n import gettext as _
 from ..models import STAFF_ROLES
 from ..security import MIN_PASSWORD_LENGTH, PasswordHash, new_password_hash, password_work
 from .forms import Failure
-from .guard import page, principal, read_form, read_service, run_service
+from .guard import acting_user, page, principal, read_form, read_service, run_service
+from .refusals import REFUSALS, refusal_message
 from .templating import NavItem, render
 
 ROLE_LABELS = {"admin": N_("Administrator"), "marketing": N_("Marketing"), "desk": N_("Desk staff")}
 NEW_USER_FIELDS = ("username", "display_name", "email", "role", "password")
-
-
-def _message(exc: DomainError) -> str:
-    known = {
-        "last_admin": _("At least one active administrator must remain."),
-        "self": _("You cannot deactivate your own account."),
-        "username_taken": _("This username is taken."),
-        "invalid_role": _("Choose one of the options shown."),
-        "required": _("Enter a username."),
-    }
-    if exc.code == "password_too_short":
-        return _("Use at least %(count)d characters.") % {"count": MIN_PASSWORD_LENGTH}
-    detail = exc.message.split(": ", 1)[-1] if exc.field else exc.message
-    return known.get(exc.code) or _("Please check this value: %(detail)s") % {"detail": detail}
+_message = partial(refusal_message, page="users", count=MIN_PASSWORD_LENGTH)  # refusals as this page words them
 
 
 def _failure(form_id: str, form: FormData, exc: DomainError) -> Failure:
@@ -59,7 +48,7 @@ async def _post(request: Request, form_id: str, action: Callable[[FormData, auth
     form = await read_form(request)
     try:
         await action(form, await principal(request))
-    except (InvalidInput, Conflict) as exc:
+    except REFUSALS as exc:
         return await _page(request, _failure(form_id, form, exc))
     return RedirectResponse(f"{request.url_for('admin_users').path}?saved=1", status_code=303)
 
@@ -128,7 +117,7 @@ async def access(request: Request) -> Response:
 
 async def _access_change(request: Request, fn: Callable[..., object], **kwargs) -> Response:
     await read_form(request)
-    await run_service(request, fn, **kwargs, actor=(await principal(request)).actor)
+    await run_service(request, fn, **kwargs, actor=await acting_user(request))
     return RedirectResponse(f"{request.url_for('admin_access').path}?saved=1", status_code=303)
 
 
