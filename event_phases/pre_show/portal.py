@@ -21,7 +21,7 @@ from exhibit_crm.exhibitors import booth_label, count_interested
 from exhibit_crm.models import Company, Edition, ExhibitorUser, ProductCategory, Registration, utcnow
 from exhibit_crm.security import MIN_PASSWORD_LENGTH, hash_password
 
-from . import exhibitors, matchmaking
+from . import exhibitors, invitations, matchmaking
 
 # the contact source of people an exhibitor registers as its staff
 CONTACT_SOURCE = "exhibitor_portal"
@@ -99,7 +99,7 @@ def accept_invitation(session: Session, *, token: str, secret: str, password: st
     if password != confirm:
         raise InvalidInput("password_mismatch", "confirm: the two passwords differ", field="confirm")
     # locked and checked again under the lock, so that two uses of one link at once cannot both succeed
-    user = exhibitors.invited_user(session, token=token, secret=secret, now=now, lock=True)
+    user = invitations.invited_user(session, token=token, secret=secret, now=now, lock=True)
     user.password_hash = hash_password(password)
     user.last_login_at = now or utcnow()
     session.add(user)

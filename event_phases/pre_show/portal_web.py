@@ -22,7 +22,7 @@ from exhibit_crm.web.guard import page, principal, read_form, read_service, run_
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import badge_pdf
 
-from . import exhibitors, portal
+from . import invitations, portal
 from .exhibitors_web import message, secret
 
 KINDS = ("exhibitor_user",)
@@ -66,7 +66,7 @@ def _portal_message(exc) -> str:
 
 async def invitation(request: Request) -> Response:
     token = request.path_params["token"]
-    user = await read_service(request, exhibitors.invited_user, token=token, secret=secret(request))
+    user = await read_service(request, invitations.invited_user, token=token, secret=secret(request))
     if request.method == "GET":
         return render(request, "portal/invitation.html", {"invited": user, "error": None})
     form = await read_form(request)
