@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from event_phases.pre_show import exhibitors, invitations, portal
+from exhibit_crm import security
 from exhibit_crm.models import ExhibitorUser, OutboxMessage
+from exhibit_crm.security import PasswordHash, verify_password
 from tests import factories
 
 from .test_exhibitors import ACTOR, SECRET, T0, book, refused, with_categories
@@ -105,3 +107,26 @@ def test_a_cancelled_exhibitor_gets_no_invitations(session, ed):
     exhibitors.change_status(session, edition_id=ed.id, exhibitor_id=exhibitor.id, status="cancelled", actor=ACTOR)
     refused("exhibitor_cancelled", invitations.invite_user, session=session, edition_id=ed.id,
             exhibitor_id=exhibitor.id, email="x@y.cn", secret=SECRET, base_url="http://x", actor=ACTOR)
+
+
+def test_a_password_hashed_beforehand_is_stored_without_hashing_in_the_transaction(session, ed, monkeypatch):
+    user = invite(session, book(session, ed.id, "Acme Chairs"))
+    generation = user.session_generation
+    hashed = portal.invitation_password("a good password", "a good password")
+    assert isinstance(hashed, PasswordHash) and verify_password(hashed, "a good password")
+
+    def no_hashing(*_args):
+        raise AssertionError("hashed inside the write transaction")
+
+    monkeypatch.setattr(security, "hash_password", no_hashing)
+    portal.accept_invitation(session, token=invitations.invitation_token(user, secret=SECRET), secret=SECRET,
+                             password=hashed)
+    session.commit()
+    stored = session.get(ExhibitorUser, user.id)
+    assert stored.password_hash == hashed
+    assert stored.session_generation == generation + 1  # any session the user had ends
+
+
+def test_an_invitees_password_is_checked_before_it_is_hashed(session, ed):
+    refused("password_too_short", portal.invitation_password, password="short", confirm="short")
+    refused("password_mismatch", portal.invitation_password, password="a good password", confirm="a good passw0rd")
