@@ -1,17 +1,9 @@
-"""Badge codes: a registration id and badge version signed with the organiser's Ed25519 key.
-
-A code is base32 (RFC 4648, upper case, no padding) of an 8-byte header and the 64-byte
-signature over that header:
-
-    format (1 byte) | key id (1 byte) | registration id (4 bytes) | badge version (2 bytes)
-
-all big-endian. Base32 stays inside the QR alphanumeric character set, so the QR is small,
-and a keyboard-wedge scanner can type it. The format is described in docs/badges.md.
-"""
+"""Badge codes signed and checked: the organiser's Ed25519 key (its file, the signer, the verifier that remembers
+codes and spreads signature checks over threads) and the processes that check offline batches' codes. The code's
+bytes and text are in `code_format` (docs/badges.md)."""
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import hmac
@@ -20,8 +12,6 @@ import logging
 import multiprocessing
 import multiprocessing.util
 import os
-import re
-import struct
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -33,21 +23,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from nacl import bindings as sodium
 
-from exhibit_crm.errors import DomainError
+from .code_format import FORMAT, HEADER, SIGNATURE_BYTES, BadgeRef, InvalidCode, decode, encode, key_id_of
 
 log = logging.getLogger(__name__)
-FORMAT = 1
 KEY_FILE = "badge-signing-key.pem"
-_HEADER = struct.Struct(">BBIH")
-_SIGNATURE_BYTES = 64
-CODE_BYTES = _HEADER.size + _SIGNATURE_BYTES
-CODE_LENGTH = len(base64.b32encode(bytes(CODE_BYTES)).rstrip(b"="))  # 116 characters
-_CODE_RE = re.compile(r"[A-Z2-7]+")
-_B32_AS_DIGITS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
-_UNUSED_BITS = CODE_LENGTH * 5 - CODE_BYTES * 8
-_UNUSED_MASK = (1 << _UNUSED_BITS) - 1
-_LOOKS_LIKE = re.compile(rf"[A-Za-z2-7]{{{CODE_LENGTH}}}")
-REASONS = ("malformed", "bad_signature", "unknown_format")
 # codes a Verifier remembers having verified (about 250 bytes each)
 KNOWN_CODES = 200_000
 # Verifier.check_many spreads the signature checks over the cores from this many new codes on
@@ -67,26 +46,6 @@ def _checkers() -> ThreadPoolExecutor | None:
         return _checkers_pool[0]
 
 
-class InvalidCode(DomainError):
-    """A badge code that does not verify; `reason` says why."""
-
-    def __init__(self, reason: str):
-        super().__init__("invalid_code", f"badge code is not valid ({reason.replace('_', ' ')})")
-        self.reason = reason
-
-    def as_dict(self) -> dict:
-        return {**super().as_dict(), "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class BadgeRef:
-    registration_id: int
-    badge_version: int
-
-
-def _key_id(public_raw: bytes) -> int:
-    # One byte is enough to tell a rotated key from the current one; the signature does the proving.
-    return hashlib.sha256(public_raw).digest()[0]
 
 
 class Verifier:
@@ -106,7 +65,7 @@ class Verifier:
             seed = signing_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                              serialization.NoEncryption())
             self._sodium_key = sodium.crypto_sign_seed_keypair(seed)[1]
-        self.key_id = _key_id(self.public_key_raw())
+        self.key_id = key_id_of(self.public_key_raw())
         # code -> registration id << 16 | badge version: plain ints, so the garbage collector has nothing to walk in
         # a memory of 200,000 codes (objects here made its full passes take tens of milliseconds, a stall for
         # every request of the process)
@@ -156,9 +115,9 @@ class Verifier:
 
     def _parse(self, code: str) -> tuple[bytes, bytes, BadgeRef]:
         """Header, signature and what the code names; InvalidCode for all but a bad signature."""
-        data = _decode(code)
-        header, signature = data[: _HEADER.size], data[_HEADER.size:]
-        fmt, key_id, registration_id, badge_version = _HEADER.unpack(header)
+        data = decode(code)
+        header, signature = data[: HEADER.size], data[HEADER.size:]
+        fmt, key_id, registration_id, badge_version = HEADER.unpack(header)
         if fmt != FORMAT:
             raise InvalidCode("unknown_format")
         if key_id != self.key_id:
@@ -166,7 +125,7 @@ class Verifier:
         return header, signature, BadgeRef(registration_id, badge_version)
 
     def _signature(self, header: bytes) -> bytes:
-        return sodium.crypto_sign(header, self._sodium_key)[:_SIGNATURE_BYTES]  # it answers signature + message
+        return sodium.crypto_sign(header, self._sodium_key)[:SIGNATURE_BYTES]  # it answers signature + message
 
     def _signatures(self, headers: list[bytes]) -> list[bytes]:
         return [self._signature(header) for header in headers]
@@ -354,35 +313,6 @@ def drop_checking_processes() -> None:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _decode(code: str) -> bytes:
-    if not isinstance(code, str):
-        raise InvalidCode("malformed")
-    # Scanners that type the code add a newline and may send lower case; nothing else is forgiven.
-    # ASCII is checked before upper-casing because "ß".upper() == "SS".
-    text = code.strip()
-    if not text.isascii():
-        raise InvalidCode("malformed")
-    text = text.upper()
-    if len(text) != CODE_LENGTH or not _CODE_RE.fullmatch(text):
-        raise InvalidCode("malformed")
-    # Base32 read as one big number (the standard library's b32decode is a Python loop, ~20 times slower); the
-    # alphabet check above comes first, as int() would also take the digits 0, 1, 8 and 9.
-    value = int(text.translate(_B32_AS_DIGITS), 32)
-    # The last character carries unused bits; they must be zero, or two different strings would name the same
-    # signed bytes.
-    if value & _UNUSED_MASK:
-        raise InvalidCode("malformed")
-    return (value >> _UNUSED_BITS).to_bytes(CODE_BYTES, "big")
-
-
-def _encode(data: bytes) -> str:
-    return base64.b32encode(data).decode("ascii").rstrip("=")
-
-
-def looks_like_code(text: str) -> bool:
-    """Whether text has the shape of a badge code (no signature check), e.g. to route a search."""
-    return isinstance(text, str) and _LOOKS_LIKE.fullmatch(text.strip()) is not None
-
 
 class Signer:
     """Holds the organiser's private key and mints badge codes."""
@@ -399,8 +329,8 @@ class Signer:
         """The badge code for this registration and badge version."""
         if not 0 < registration_id < 2**32 or not 0 < badge_version < 2**16:
             raise ValueError("registration id must fit 32 bits and badge version 16 bits")
-        header = _HEADER.pack(FORMAT, self.verifier.key_id, registration_id, badge_version)
-        return _encode(header + self._key.sign(header))
+        header = HEADER.pack(FORMAT, self.verifier.key_id, registration_id, badge_version)
+        return encode(header + self._key.sign(header))
 
     def private_key_pem(self) -> bytes:
         return self._key.private_bytes(

@@ -31,7 +31,8 @@ from exhibit_crm.models import (
     ZoneAccess,
 )
 
-from .codes import BadgeRef, Verifier
+from .code_format import BadgeRef
+from .codes import Verifier
 from .rules import Verdict, Where, ZoneRules, judge_badge, judge_presence
 from .scan_statements import LAST_SEEN_EVERY, SCAN, Person, ScanStatements
 

@@ -5,13 +5,12 @@ scan in ORM statements; the lead API's group writer and offline batches send tho
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
+from exhibit_crm.bulk_sql import BulkSql
 from exhibit_crm.errors import InvalidInput, NotFound
 from exhibit_crm.models import BadgeType, Company, Contact, Lead, LeadQuestion, LeadScan, Registration
 from exhibit_crm.sharing import SHARED_FIELDS, visitor_card
@@ -20,79 +19,10 @@ from ..codes import Verifier
 from .rules import ACCEPTED, REJECTED, BoothScan, apply_scan, check_scan, checked_answers
 
 LEAD, LEAD_SCAN = Lead.__table__, LeadScan.__table__
-# bound parameters per IN list: under every backend's limit
-CHUNK = 1000
 _LEAD_COLUMNS = ("exhibitor_id", "registration_id", "scanned_by_id", "rating", "notes", "answers", "created_at",
                  "updated_at")
 _SCAN_COLUMNS = ("exhibitor_id", "lead_id", "exhibitor_user_id", "scan_id", "verdict", "reason", "device_time",
                  "received_at")
-
-
-def _chunks(values: list) -> Iterable[list]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
-
-
-def _same(value: object) -> object:
-    return value
-
-
-def _processor(found: Callable | None) -> Callable:
-    return found or _same
-
-
-class _Db:
-    """The statements a group of booth scans needs, sent through the session connection's own DB-API cursor inside
-    the session's transaction (as gate scans are: built SQL costs several times what SQLite needs to run it).
-    Times and JSON are converted by the column types' own processors, so the rows are those the ORM writes and reads;
-    a driver's error comes out as SQLAlchemy's (an IntegrityError stays an IntegrityError)."""
-
-    def __init__(self, connection: Connection):
-        dialect = self.dialect = connection.dialect
-        self.cursor = connection.connection.cursor()
-        self.mark = "%s" if dialect.name == "postgresql" else "?"
-        when, answers = LEAD.c.updated_at.type.dialect_impl(dialect), LEAD.c.answers.type.dialect_impl(dialect)
-        self.time_in = _processor(when.bind_processor(dialect))
-        self.time_out = _processor(when.result_processor(dialect, None))
-        self.json_in = _processor(answers.bind_processor(dialect))
-        self.json_out = _processor(answers.result_processor(dialect, None))
-
-    def marks(self, count: int) -> str:
-        return ", ".join([self.mark] * count)
-
-    def rows(self, sql: str, params: list) -> list[tuple]:
-        try:
-            self.cursor.execute(sql, params)
-            return self.cursor.fetchall()
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(sql, params, exc, self.dialect.loaded_dbapi.Error) from exc
-
-    def many(self, sql: str, params: list[tuple]) -> None:
-        try:
-            self.cursor.executemany(sql, params)
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(sql, params, exc, self.dialect.loaded_dbapi.Error) from exc
-
-    def pairs(self, table: str, columns: str, left: str, right: str, keys: set[tuple]) -> list[tuple]:
-        """Rows of `table` whose (left, right) is one of `keys`: left, right, then `columns`."""
-        found = []
-        for chunk in _chunks(sorted(keys)):
-            # two plain IN lists on the pair's unique index; the few rows of other pairs they find are dropped here
-            lefts, rights = sorted({a for a, _b in chunk}), sorted({b for _a, b in chunk})
-            rows = self.rows(f"SELECT {left}, {right}, {columns} FROM {table} WHERE {left} IN "
-                             f"({self.marks(len(lefts))}) AND {right} IN ({self.marks(len(rights))})", lefts + rights)
-            found += [row for row in rows if (row[0], row[1]) in keys]
-        return found
-
-    def by_id(self, table: str, columns: str, ids: set[int]) -> list[tuple]:
-        found = []
-        for chunk in _chunks(sorted(ids)):
-            found += self.rows(f"SELECT {columns} FROM {table} WHERE id IN ({self.marks(len(chunk))})", chunk)
-        return found
-
-    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-        if rows:
-            self.many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})", rows)
 
 
 @dataclass
@@ -137,18 +67,20 @@ class GroupScan:
 
     def __init__(self, connection: Connection, items: list, verifier: Verifier, now: datetime):
         self.items, self.now = items, now
-        db = self.db = _Db(connection)
+        db = self.db = BulkSql(connection)
+        self.time_in, self.time_out = db.bind(LEAD.c.updated_at), db.result(LEAD.c.updated_at)
+        self.json_in, self.json_out = db.bind(LEAD.c.answers), db.result(LEAD.c.answers)
         self.exhibitors = dict(db.by_id("exhibitor", "id, edition_id", {e for e, _u, _r in items}))
         self.seen: dict[tuple[int, str], _Seen] = {
             (e, s): _Seen(s, verdict, reason, lead_id) for e, s, verdict, reason, lead_id in db.pairs(
                 LEAD_SCAN.name, "verdict, reason, lead_id", "exhibitor_id", "scan_id",
-                {(e, scan.scan_id) for e, _u, scan in items})}
+                {(e, scan.scan_id) for e, _u, scan in items})()}
         self.refs = verifier.check_many([scan.code for _e, _u, scan in items])
         registration_ids = {ref.registration_id for ref in self.refs if ref}
         self.leads: dict[tuple[int, int], _GroupLead] = {}
         self._read_leads(db.pairs(LEAD.name, _LEAD_READ, "exhibitor_id", "registration_id",
                                   {(e, ref.registration_id) for (e, _u, _r), ref in zip(items, self.refs, strict=True)
-                                   if ref}))
+                                   if ref}, types=("integer", "integer"))())
         lead_ids = {s.lead_id for s in self.seen.values() if s.lead_id}
         self.lead_by_id = {lead.id: lead for lead in self.leads.values()}
         self._read_leads([(row[1], row[2], *row) for row in db.by_id(LEAD.name, _LEAD_READ,
@@ -160,7 +92,7 @@ class GroupScan:
         self.recorded_here: dict[tuple[int, str], _GroupLead | None] = {}  # scans of this group -> their lead
 
     def _read_leads(self, rows: list[tuple]) -> None:
-        time_out, json_out = self.db.time_out, self.db.json_out
+        time_out, json_out = self.time_out, self.json_out
         for _e, _r, lead_id, exhibitor_id, registration_id, user_id, rating, notes, answers, created, updated in rows:
             self.leads[(exhibitor_id, registration_id)] = _GroupLead(
                 lead_id, exhibitor_id, registration_id, user_id, rating, notes, json_out(answers), time_out(created),
@@ -168,13 +100,13 @@ class GroupScan:
 
     def _people(self, ids: set[int]) -> list[tuple]:
         found = []
-        for chunk in _chunks(sorted(ids)):
+        for condition, params in self.db.among("r.id", sorted(ids)):
             found += self.db.rows(
                 f"SELECT {_PERSON_READ} FROM {Registration.__tablename__} r "
                 f"JOIN {Contact.__tablename__} c ON c.id = r.contact_id "
                 f"LEFT JOIN {BadgeType.__tablename__} t ON t.id = r.badge_type_id "
                 f"LEFT JOIN {Company.__tablename__} co ON co.id = c.company_id "
-                f"WHERE r.id IN ({self.db.marks(len(chunk))})", chunk)
+                f"WHERE {condition}", params)
         return found
 
     def run(self) -> list[dict | InvalidInput]:
@@ -205,26 +137,25 @@ class GroupScan:
 
     def _write(self, scans: list[tuple[list, _GroupLead | None]]) -> None:
         """Insert the new leads, then learn their ids, update the leads scanned again, insert the scans."""
-        db = self.db
+        db, time_in, json_in = self.db, self.time_in, self.json_in
         new = [lead for lead in self.leads.values() if lead.id is None]
         changed = [lead for lead in self.leads.values() if lead.changed and lead.id is not None]
-        db.insert(LEAD.name, _LEAD_COLUMNS, [
+        db.insert(LEAD, _LEAD_COLUMNS, [
             (lead.exhibitor_id, lead.registration_id, lead.scanned_by_id, lead.rating, lead.notes,
-             db.json_in(lead.answers), db.time_in(lead.created_at), db.time_in(lead.updated_at)) for lead in new])
+             json_in(lead.answers), time_in(lead.created_at), time_in(lead.updated_at)) for lead in new])
         if new:
             ids = {(e, r): lead_id for e, r, lead_id in db.pairs(LEAD.name, "id", "exhibitor_id", "registration_id",
                                                                    {(lead.exhibitor_id, lead.registration_id)
-                                                                    for lead in new})}
+                                                                    for lead in new},
+                                                                   types=("integer", "integer"))()}
             for lead in new:
                 lead.id = ids[(lead.exhibitor_id, lead.registration_id)]
-        if changed:
-            db.many(f"UPDATE {LEAD.name} SET rating = {db.mark}, notes = {db.mark}, answers = {db.mark}, "
-                    f"updated_at = {db.mark} WHERE id = {db.mark}",
-                    [(lead.rating, lead.notes, db.json_in(lead.answers), db.time_in(lead.updated_at), lead.id)
-                     for lead in changed])
+        db.update(LEAD, ("rating", "notes", "answers", "updated_at"),
+                  [(lead.rating, lead.notes, json_in(lead.answers), time_in(lead.updated_at), lead.id)
+                   for lead in changed])
         for row, lead in scans:
             row[1] = lead.id if lead else None
-        db.insert(LEAD_SCAN.name, _SCAN_COLUMNS, [tuple(row) for row, _lead in scans])
+        db.insert(LEAD_SCAN, _SCAN_COLUMNS, [tuple(row) for row, _lead in scans])
 
     def _one(self, exhibitor_id: int, user_id: int | None, scan: BoothScan, ref, scans: list) -> tuple:
         edition_id = self.exhibitors.get(exhibitor_id)
@@ -248,7 +179,7 @@ class GroupScan:
         # the scan is inserted with the others after the new leads have their ids
         recorded = _Seen(scan.scan_id, REJECTED if reason else ACCEPTED, reason)
         scans.append(([exhibitor_id, None, user_id, scan.scan_id, recorded.verdict, reason,
-                       self.db.time_in(scan.scanned_at), self.db.time_in(self.now)], lead))
+                       self.time_in(scan.scanned_at), self.time_in(self.now)], lead))
         self.seen[(exhibitor_id, scan.scan_id)] = recorded
         self.recorded_here[(exhibitor_id, scan.scan_id)] = lead
         # a refused badge shows nothing of its holder
@@ -256,8 +187,7 @@ class GroupScan:
 
     def _questions(self, exhibitor_id: int) -> dict[str, _Question]:
         if exhibitor_id not in self.questions:
-            options_out = _processor(LeadQuestion.__table__.c.options.type.dialect_impl(self.db.dialect)
-                                     .result_processor(self.db.dialect, None))
+            options_out = self.db.result(LeadQuestion.__table__.c.options)
             rows = self.db.rows(f"SELECT id, kind, options FROM {LeadQuestion.__tablename__} "
                                 f"WHERE exhibitor_id = {self.db.mark}", [exhibitor_id])
             self.questions[exhibitor_id] = {str(q_id): _Question(kind, options_out(options) or [])

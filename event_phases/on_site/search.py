@@ -23,7 +23,8 @@ from typing import NamedTuple
 from sqlalchemy import and_, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from badge_scanner.codes import InvalidCode, Verifier, looks_like_code
+from badge_scanner.code_format import InvalidCode, looks_like_code
+from badge_scanner.codes import Verifier
 from exhibit_crm.models import BadgeType, Company, Contact, Registration
 from exhibit_crm.models import search as index
 from exhibit_crm.models.search import DeskSearchCompanyTerm, DeskSearchTerm, fold, phone_digits

@@ -44,6 +44,12 @@ def _reported(session: Session, exhibitor_id: int) -> bool:
         AuditLog.action == QUEUED, AuditLog.object_type == "exhibitor", AuditLog.object_id == exhibitor_id)) > 0
 
 
+def _report_mail(language: str, context: dict) -> dict:
+    return {"subject": render_in("mail/lead_report_subject.txt", language, context).strip(),
+            "text_body": render_in("mail/lead_report.txt", language, context),
+            "html_body": render_in("mail/lead_report.html", language, context)}
+
+
 def report_exhibitor(session: Session, *, exhibitor: Exhibitor, edition: Edition, base_url: str,
                      actor: audit.Actor) -> dict | None:
     """Queue the report to each active user of the exhibitor, once; None if sent before or nobody to send to."""
@@ -60,13 +66,12 @@ def report_exhibitor(session: Session, *, exhibitor: Exhibitor, edition: Edition
     context = {"company": company.name, "edition": edition.name, "figures": found,
                "link": base_url.rstrip("/") + LEADS_PATH}
     ids = []
+    rendered: dict[str, dict] = {}  # one rendering a language: the users of an exhibitor get the same report
     for user in users:
         language = user.language if user.language in LANGUAGES else "zh-CN"
-        mail = outbox.queue_message(
-            session, to_addr=user.email, to_name=user.name, kind=KIND,
-            subject=render_in("mail/lead_report_subject.txt", language, context).strip(),
-            text_body=render_in("mail/lead_report.txt", language, context),
-            html_body=render_in("mail/lead_report.html", language, context))
+        if language not in rendered:
+            rendered[language] = _report_mail(language, context)
+        mail = outbox.queue_message(session, to_addr=user.email, to_name=user.name, kind=KIND, **rendered[language])
         ids.append(mail.id)
     entry = {"exhibitor_id": exhibitor.id, "company": company.name, "leads": found.leads,
              "by_rating": found.by_rating, "recipients": [user.email for user in users], "outbox_ids": ids}

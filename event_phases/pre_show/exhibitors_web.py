@@ -22,7 +22,7 @@ from exhibit_crm.web.guard import acting_user, page, read_form, read_service, ru
 from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 
-from . import exhibitors
+from . import exhibitors, invitations
 
 ROLES = ("admin", "marketing")
 _message = partial(refusal_message, page="exhibitors")  # refusals as this page words them
@@ -175,14 +175,14 @@ async def invite(request: Request) -> Response:
     return await _act(request, "users", lambda form: {
         "email": str(form.get("email", "")), "name": str(form.get("name", "")),
         "language": str(form.get("language", "zh-CN")), "secret": secret(request),
-        "base_url": settings.base_url}, exhibitors.invite_user, done="invited")
+        "base_url": settings.base_url}, invitations.invite_user, done="invited")
 
 
 @page(*ROLES)
 async def resend(request: Request) -> Response:
     return await _act(request, "users", lambda form: {
         "user_id": request.path_params["user_id"], "secret": secret(request),
-        "base_url": request.app.state.settings.base_url}, exhibitors.resend_invitation, done="resent")
+        "base_url": request.app.state.settings.base_url}, invitations.resend_invitation, done="resent")
 
 
 _EXHIBITOR = "/exhibitors/{edition_id:id}/{exhibitor_id:id}"

@@ -15,14 +15,14 @@ from sqlmodel import Session, SQLModel
 
 from badge_scanner import issued_badges as badges
 from badge_scanner.codes import Signer
-from exhibit_crm import audit, contacts
+from exhibit_crm import audit, auth, contacts
 from exhibit_crm.db import found
 from exhibit_crm.errors import Conflict, InvalidInput, validate_input
 from exhibit_crm.exhibitors import booth_label, count_interested
 from exhibit_crm.models import Company, Edition, ExhibitorUser, ProductCategory, Registration, utcnow
-from exhibit_crm.security import MIN_PASSWORD_LENGTH, hash_password
+from exhibit_crm.security import MIN_PASSWORD_LENGTH, PasswordHash, new_password_hash
 
-from . import exhibitors, matchmaking
+from . import exhibitors, invitations, matchmaking
 
 # the contact source of people an exhibitor registers as its staff
 CONTACT_SOURCE = "exhibitor_portal"
@@ -91,19 +91,27 @@ def portal_view(session: Session, *, exhibitor_id: int) -> PortalView:
 
 # Setting the password from an invitation.
 
-def accept_invitation(session: Session, *, token: str, secret: str, password: str, confirm: str,
-                      now: datetime | None = None) -> ExhibitorUser:
-    """Set the invited user's password; the link works once, so a second use is refused."""
+def invitation_password(password: str, confirm: str) -> PasswordHash:
+    """Check an invitee's new password and its confirmation and hash it (slow: before the write transaction)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput("password_too_short", f"password: at least {MIN_PASSWORD_LENGTH} characters",
                            field="password")
     if password != confirm:
         raise InvalidInput("password_mismatch", "confirm: the two passwords differ", field="confirm")
+    return new_password_hash(password)
+
+
+def accept_invitation(session: Session, *, token: str, secret: str, password: str | PasswordHash, confirm: str = "",
+                      now: datetime | None = None) -> ExhibitorUser:
+    """Set the invited user's password (given as invitation_password's hash, or checked and hashed here); the link
+    works once, so a second use is refused, and any session of the user ends."""
+    password_hash = password if isinstance(password, PasswordHash) else invitation_password(password, confirm)
     # locked and checked again under the lock, so that two uses of one link at once cannot both succeed
-    user = exhibitors.invited_user(session, token=token, secret=secret, now=now, lock=True)
-    user.password_hash = hash_password(password)
+    user = invitations.invited_user(session, token=token, secret=secret, now=now, lock=True)
+    user.password_hash = password_hash
     user.last_login_at = now or utcnow()
     session.add(user)
+    auth.end_sessions(session, kind="exhibitor_user", user_id=user.id)
     audit.log(session, "event_phases.pre_show.exhibitor_user.password_set", actor=audit.Actor(
         "exhibitor_user", user.id, user.email), obj=user, data={"exhibitor_id": user.exhibitor_id})
     session.flush()

@@ -17,13 +17,14 @@ from badge_scanner.codes import load_signer
 from exhibit_crm import auth
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
+from exhibit_crm.security import password_work
 from exhibit_crm.web.forms import FormError
 from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service, start_session
 from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import badge_pdf
 
-from . import exhibitors, portal
+from . import invitations, portal
 from .exhibitors_web import secret
 
 KINDS = ("exhibitor_user",)
@@ -47,13 +48,15 @@ def _text(form, name: str) -> str:
 
 async def invitation(request: Request) -> Response:
     token = request.path_params["token"]
-    user = await read_service(request, exhibitors.invited_user, token=token, secret=secret(request))
+    user = await read_service(request, invitations.invited_user, token=token, secret=secret(request))
     if request.method == "GET":
         return render(request, "portal/invitation.html", {"invited": user, "error": None})
     form = await read_form(request)
     try:
+        # hashed in the password threads before the write transaction opens
+        password = await password_work(portal.invitation_password, _text(form, "password"), _text(form, "confirm"))
         user = await run_service(request, portal.accept_invitation, token=token, secret=secret(request),
-                                 password=_text(form, "password"), confirm=_text(form, "confirm"))
+                                 password=password)
     except REFUSALS as exc:
         if exc.code in ("invalid_invitation", "invitation_expired"):
             raise

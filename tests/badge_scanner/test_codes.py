@@ -8,15 +8,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from badge_scanner import codes
+from badge_scanner.code_format import CODE_LENGTH, FORMAT, BadgeRef, InvalidCode
 from badge_scanner.codes import (
-    CODE_LENGTH,
     KEY_FILE,
-    BadgeRef,
-    InvalidCode,
     Signer,
     Verifier,
     load_signer,
-    looks_like_code,
 )
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -79,7 +76,7 @@ def test_a_code_from_another_key_is_rejected(signer, code):
 
 
 def test_another_key_cannot_forge_a_code_even_with_our_key_id(signer):
-    header = struct.pack(">BBIH", codes.FORMAT, signer.verifier.key_id, 4711, 3)
+    header = struct.pack(">BBIH", FORMAT, signer.verifier.key_id, 4711, 3)
     assert _reason(signer.verifier, _forge(header, Ed25519PrivateKey.generate())) == "bad_signature"
 
 
@@ -88,41 +85,9 @@ def test_an_unknown_format_is_named(signer):
     assert _reason(signer.verifier, _forge(header, Ed25519PrivateKey.generate())) == "unknown_format"
 
 
-def test_truncated_and_extended_codes_are_malformed(signer, code):
-    for text in (code[:-1], code[:-8], code[:CODE_LENGTH // 2], code[:1], code + "A", code + "===="):
-        assert _reason(signer.verifier, text) == "malformed"
-
-
-def test_random_text_is_malformed(signer):
-    for text in ("", "   ", "hello world", "https://example.com/badge/4711", "王伟", "13800138000",
-                 "anna@example.com", "A" * (CODE_LENGTH - 1), "0" * CODE_LENGTH, None, b"AAAA"):
-        assert _reason(signer.verifier, text) == "malformed"
-
-
 def test_random_bytes_of_the_right_shape_fail_on_the_signature(signer):
-    noise = bytes([codes.FORMAT, signer.verifier.key_id]) + bytes(range(70))
+    noise = bytes([FORMAT, signer.verifier.key_id]) + bytes(range(70))
     assert _reason(signer.verifier, base64.b32encode(noise).decode().rstrip("=")) == "bad_signature"
-
-
-def test_scanner_input_in_lower_case_or_with_a_newline_is_accepted(signer, code):
-    for text in (code.lower(), f"{code}\r\n", f"\t {code} ", code.swapcase()):
-        assert signer.verifier.verify(text) == BadgeRef(4711, 3)
-
-
-def test_other_changes_are_not_forgiven(signer, code):
-    # characters that str.upper() turns into the real ones: "ı" → "I", "ſ" → "S", "ß" → "SS"
-    i, s = code.index("I"), code.index("S")
-    lookalikes = [code[:i] + "ı" + code[i + 1:], code[:s] + "ſ" + code[s + 1:], code[:s] + "ß" + code[s + 1:]]
-    inserted = [code[:58] + " " + code[58:], code[:58] + "-" + code[58:], code + "\x00", "\x00" + code]
-    for text in lookalikes + inserted:
-        assert _reason(signer.verifier, text) == "malformed"
-
-
-def test_looks_like_code_is_a_shape_check(signer, code):
-    assert looks_like_code(code) and looks_like_code(f" {code.lower()}\n")
-    assert looks_like_code(Signer.generate().sign(1, 1))  # the signature is not checked
-    for text in ("", "王伟", "Anna", "13800138000", "anna@example.com", code[:-1], code + "A", "1" * CODE_LENGTH):
-        assert not looks_like_code(text)
 
 
 def test_a_verifier_from_the_exported_public_key_needs_no_private_key(signer, code):
@@ -132,11 +97,6 @@ def test_a_verifier_from_the_exported_public_key_needs_no_private_key(signer, co
         assert verifier.verify(code) == BadgeRef(4711, 3)
         assert not hasattr(verifier, "sign")
     assert len(signer.verifier.public_key_raw()) == 32
-
-
-def test_invalid_code_reports_its_reason():
-    assert InvalidCode("bad_signature").as_dict() == {
-        "error": "invalid_code", "message": "badge code is not valid (bad signature)", "reason": "bad_signature"}
 
 
 def test_the_key_file_is_created_once_private_and_reused(tmp_path):
@@ -207,7 +167,7 @@ def test_the_remembered_codes_are_bounded(signer, monkeypatch):
 def test_the_servers_check_by_signing_again_agrees_with_the_public_key_check(signer, code):
     # the server's verifier holds the private key and compares a fresh signature; devices verify with the public key
     public = Verifier.from_raw(signer.verifier.public_key_raw())
-    header = struct.pack(">BBIH", codes.FORMAT, signer.verifier.key_id, 4711, 3)
+    header = struct.pack(">BBIH", FORMAT, signer.verifier.key_id, 4711, 3)
     candidates = [signer.sign(n, n % 7 + 1) for n in (1, 99, 4711, 2**31)]
     candidates += [code[:p] + ALPHABET[(ALPHABET.index(code[p]) + 1) % 32] + code[p + 1:] for p in range(CODE_LENGTH)]
     candidates += [Signer.generate().sign(4711, 3), _forge(header, Ed25519PrivateKey.generate()), code.lower(), "x"]

@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import Session, select
 
 from badge_scanner import issued_badges
-from badge_scanner.codes import KEY_FILE, BadgeRef, Verifier, load_signer
+from badge_scanner.code_format import BadgeRef
+from badge_scanner.codes import KEY_FILE, Verifier, load_signer
 from badge_scanner.commands import badge_commands
 from exhibit_crm import audit, commands
 from exhibit_crm.cli import main

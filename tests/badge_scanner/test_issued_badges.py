@@ -4,7 +4,8 @@ import pytest
 from sqlmodel import Session, select
 
 from badge_scanner import issued_badges
-from badge_scanner.codes import InvalidCode, Signer
+from badge_scanner.code_format import InvalidCode
+from badge_scanner.codes import Signer
 from exhibit_crm import audit
 from exhibit_crm.errors import DomainError, NotFound
 from exhibit_crm.models import AuditLog, BadgeType, Company, Contact, Registration

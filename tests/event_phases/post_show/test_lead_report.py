@@ -83,3 +83,18 @@ def test_the_command_reports_as_json_and_is_audited(monkeypatch, capsys, databas
         AuditLog.action == "event_phases.post_show.lead_report.queued")).all())
     assert [(e.object_id, e.actor_type) for e in entries] == [(show["ours"].exhibitor_id, "cli")]
     assert main(["leads", "report", "--edition", "999999", "--json"]) == 1
+
+
+def test_each_user_gets_the_report_in_their_language(session, db, show):
+    ours = show["ours"]
+    for email, language in (("li.na@huamei.example.cn", "en"), ("wang.wei@huamei.example.cn", "zh-CN")):
+        session.add(ExhibitorUser(exhibitor_id=ours.exhibitor_id, email=email, name="", language=language))
+    session.commit()
+    send_lead_reports(session, edition_id=show["edition"].id, base_url="https://crm.example.cn/")
+    session.commit()
+    mails = {mail.to_addr: mail for mail in _reports(db)}
+    english, chinese = mails["li.na@huamei.example.cn"], mails["wang.wei@huamei.example.cn"]
+    assert len(mails) == 3 and english.subject != chinese.subject and english.text_body != chinese.text_body
+    first = mails[ours.email]  # the fixture's user: a report like the other user's of the same language
+    like = english if session.get(ExhibitorUser, ours.id).language == "en" else chinese
+    assert (first.subject, first.text_body, first.html_body) == (like.subject, like.text_body, like.html_body)

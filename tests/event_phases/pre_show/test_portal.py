@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from event_phases.pre_show import exhibitors, matchmaking
+from event_phases.pre_show import exhibitors, invitations, matchmaking, portal
 from exhibit_crm import audit
 from exhibit_crm.models import (
     Company,
@@ -22,7 +22,7 @@ from exhibit_crm.models import (
     Registration,
     RegistrationQuestion,
 )
-from exhibit_crm.security import hash_password
+from exhibit_crm.security import PasswordHash, hash_password, session_secret, verify_password
 from tests import factories
 
 from .test_exhibitors import with_categories
@@ -121,6 +121,25 @@ def test_the_invitation_link_sets_the_password_once_and_then_the_user_signs_in(a
         assert login.status_code == 303 and fresh.get("/portal").status_code == 200
         assert factories.login(fresh, account="li.na@acme.example.cn", password="taken over!",
                                path="/exhibitor/login").status_code == 401
+
+
+def test_the_invitation_page_hashes_the_password_before_the_write(app, client, session, show, monkeypatch):
+    user = ExhibitorUser(exhibitor_id=show["acme"]["exhibitor"], email="li.na@acme.example.cn", name="李娜")
+    session.add(user)
+    session.commit()
+    settings = app.state.settings
+    link = "/exhibitor/invitation/" + invitations.invitation_token(
+        user, secret=session_secret(settings.data_dir, settings.secret_key))
+    given = []
+
+    def accept(session, **kwargs):
+        given.append(kwargs["password"])
+        return accept_invitation(session, **kwargs)
+
+    accept_invitation = portal.accept_invitation
+    monkeypatch.setattr(portal, "accept_invitation", accept)
+    assert post(client, link, link, {"password": "a new password", "confirm": "a new password"}).status_code == 303
+    assert len(given) == 1 and isinstance(given[0], PasswordHash) and verify_password(given[0], "a new password")
 
 
 def test_a_forged_invitation_link_is_not_found(client, show):
