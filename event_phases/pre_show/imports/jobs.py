@@ -130,14 +130,31 @@ def job_status(session: Session, *, job_id: int) -> dict:
 
 def check_job(session: Session, *, data_dir: Path, job_id: int, mapping: dict[str, str]) -> importing.Report:
     """A dry run with this mapping; the mapping and report are kept with the job."""
+    report = dry_run(session, data_dir=data_dir, job_id=job_id, mapping=mapping)
+    keep_check(session, job_id=job_id, mapping=mapping, report=report)
+    return report
+
+
+def dry_run(session: Session, *, data_dir: Path, job_id: int, mapping: dict[str, str]) -> importing.Report:
+    """A dry run with this mapping, which only reads: in a read transaction it holds no write lock while it checks
+    a big list (keep_check then keeps its outcome in a short one)."""
+    job = _checkable(session, job_id)
+    return importing.run(session, edition_id=job.edition_id, kind=job.kind, table=_table(data_dir, job),
+                         mapping=mapping, source=job.source)
+
+
+def keep_check(session: Session, *, job_id: int, mapping: dict[str, str], report: importing.Report) -> None:
+    """Keep a dry run's mapping and report with its job, unless the job was started meanwhile."""
+    job = _checkable(session, job_id)
+    job.mapping = {column: name for column, name in mapping.items() if name}
+    job.report, job.status, job.error = report.as_dict(), "checked", ""
+
+
+def _checkable(session: Session, job_id: int) -> ImportJob:
     job = _job(session, job_id)
     if job.status not in ("uploaded", "checked", "failed"):
         raise Conflict("import_running", "this import is running or done", field="mapping")
-    report = importing.run(session, edition_id=job.edition_id, kind=job.kind, table=_table(data_dir, job),
-                         mapping=mapping, source=job.source)
-    job.mapping = {column: name for column, name in mapping.items() if name}
-    job.report, job.status, job.error = report.as_dict(), "checked", ""
-    return report
+    return job
 
 
 def start_commit(session: Session, *, job_id: int, valid_only: bool, actor: audit.Actor) -> ImportJob:

@@ -98,8 +98,10 @@ async def check(request: Request) -> Response:
     form = await read_form(request)
     mapping = {key.removeprefix("map:"): str(value) for key, value in form.multi_items() if key.startswith("map:")}
     try:
-        await run_service(request, jobs.check_job, data_dir=_data_dir(request), job_id=request.path_params["job_id"],
-                          mapping=mapping)
+        job_id = request.path_params["job_id"]
+        report = await read_service(request, jobs.dry_run, data_dir=_data_dir(request), job_id=job_id,
+                                    mapping=mapping)  # checking a big list holds no write lock
+        await run_service(request, jobs.keep_check, job_id=job_id, mapping=mapping, report=report)
     except REFUSALS as exc:
         return await _job_page(request, error=_message(exc), status=exc.status)
     return RedirectResponse(request.url_for("import_job", job_id=request.path_params["job_id"]).path, status_code=303)

@@ -159,3 +159,31 @@ def test_a_workbook_claiming_a_huge_sheet_is_refused_at_upload(admin, edition, d
     assert response.status_code == 422
     assert 'id="upload-error"' in response.text and "250000" in response.text
     assert _count(db, ImportJob) == 0
+
+
+def test_the_dry_run_holds_no_write_lock_while_it_checks(admin, edition, db, engine, monkeypatch):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    import sqlite3
+
+    from event_phases.pre_show.imports import importing
+
+    checked = []
+
+    def run_and_write_meanwhile(*args, **kwargs):
+        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)  # no waiting for a lock
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the check held the write lock
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        checked.append(True)
+        return real_run(*args, **kwargs)
+
+    real_run = importing.run
+    monkeypatch.setattr(importing, "run", run_and_write_meanwhile)
+    job_id = _job_id(_upload(admin, edition, GOOD.encode("gb18030")))
+    assert _post(admin, job_id, "check", {"map:姓名": "full_name", "map:手机号码": "phone"}).status_code == 303
+    assert checked == [True]
+    job = db(lambda s: s.get(ImportJob, job_id))
+    assert (job.status, job.report["new"], job.mapping) == ("checked", 2, {"姓名": "full_name", "手机号码": "phone"})
