@@ -13,12 +13,12 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from ..bulk_sql import BulkSql, chunks
 from ..models import Contact, ContactSource
 from ..models.search import deferred_index
 from .companies import companies
 from .normalise import company_key
 from .same_person import DETAILS, IDENTITY, changes, match
-from .statements import chunks, update_rows, write_rows
 
 CONTACT = Contact.__table__
 _KNOWN = (CONTACT.c.id, CONTACT.c.email, CONTACT.c.phone, *(CONTACT.c[n] for n in ("full_name", *DETAILS)),
@@ -121,8 +121,7 @@ def create_contacts(session: Session, new: list[Person], *, company_ids: dict[st
     connection = session.connection()
     after_id = connection.execute(select(func.coalesce(func.max(CONTACT.c.id), 0))).scalar_one()
     with deferred_index(connection, "contact"):
-        # no RETURNING: SQLAlchemy would batch the rows into multi-row VALUES statements, on SQLite far slower
-        write_rows(connection, CONTACT, rows)
+        BulkSql(connection).insert_dicts(CONTACT, rows)
     # The new rows are above after_id (ids only grow); each has its e-mail or phone, both unique. Rows another
     # writer added meanwhile (PostgreSQL) match no person of ours.
     by_email, by_phone = {}, {}
@@ -147,9 +146,10 @@ def update_contacts(session: Session, merged: list[Person], *, company_ids: dict
     # identity changes go through the desk index triggers; the rest need not
     with_identity = [s for s in changed if s["_changed"] & set(IDENTITY)]
     without = [s for s in changed if not s["_changed"] & set(IDENTITY)]
+    bulk = BulkSql(session.connection())
     for group, columns in ((with_identity, IDENTITY), (without, ())):
         names = ("id", *columns, *DETAILS, "company_id")
-        update_rows(session.connection(), CONTACT, [{**{n: s[n] for n in names}, "updated_at": now} for s in group])
+        bulk.update_dicts(CONTACT, [{**{n: s[n] for n in names}, "updated_at": now} for s in group])
     return len(changed)
 
 
@@ -161,4 +161,4 @@ def remember_source(session: Session, found: list[Person], *, source: str, now: 
         seen.update(session.scalars(select(ContactSource.contact_id).where(ContactSource.source == source,
                                                                            ContactSource.contact_id.in_(part))))
     rows = [{"contact_id": cid, "source": source, "first_seen_at": now} for cid in contact_ids if cid not in seen]
-    write_rows(session.connection(), ContactSource.__table__, rows)
+    BulkSql(session.connection()).insert_dicts(ContactSource.__table__, rows)

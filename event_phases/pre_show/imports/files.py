@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +23,12 @@ from exhibit_crm.models import RegistrationQuestion
 
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk")
 ZIP_MAGIC = b"PK\x03\x04"
+# a list is at most this big, whatever its file: a workbook can claim or unpack to far more than it weighs
+MAX_ROWS = 250_000
+MAX_COLUMNS = 200
+MAX_UNPACKED = 256 * 2**20  # bytes all parts of a workbook may unpack to
+MAX_RATIO = 200  # a part of more than RATIO_FROM bytes may unpack to at most this many times its packed size
+RATIO_FROM = 2**20
 ANSWER = "answers."  # a field "answers.interests" is the answer to the edition's question "interests"
 
 # field -> header spellings (compared folded: NFKC, lower case, no spaces or punctuation)
@@ -102,8 +109,10 @@ def _read_csv(text: str, encoding: str) -> Table:
     for record in reader:
         if header is None:
             header = unique_headers(record)
+            _check_columns(len(header))
         elif any(cell.strip() for cell in record):
             rows.append((line, _fit(record, len(header))))
+            _check_rows(len(rows))
         line = reader.line_num + 1
     if not header or not any(h.strip() for h in header):
         raise InvalidInput("empty_file", "file: the file has no header row", field="file")
@@ -113,22 +122,63 @@ def _read_csv(text: str, encoding: str) -> Table:
 def _read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook  # loaded when a workbook comes, not on every start
 
+    _check_unpacked(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign zip
         raise InvalidInput("unreadable", "file: this is not an Excel workbook (.xlsx) that can be read",
                            field="file") from None
     try:
-        sheet = book.worksheets[0]
-        found = sheet.iter_rows(values_only=True)
-        header = unique_headers([cell_text(v) for v in next(found, ())])
-        rows = [(number, _fit([cell_text(v) for v in values], len(header)))
-                for number, values in enumerate(found, start=2) if any(v not in (None, "") for v in values)]
+        header, rows = _sheet_rows(book.worksheets[0])
     finally:
         book.close()
     if not any(h.strip() for h in header):
         raise InvalidInput("empty_file", "file: the workbook's first sheet has no header row", field="file")
     return Table(header, rows, "xlsx")
+
+
+def _sheet_rows(sheet) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and non-blank rows of a read-only sheet, refused when its stated size (<dimension>) or its rows
+    go past the caps; rows and columns are read up to the caps only, so sparse cells far out cost nothing."""
+    _check_rows((sheet.max_row or 1) - 1)
+    _check_columns(sheet.max_column or 0)
+    found = sheet.iter_rows(max_row=MAX_ROWS + 2, max_col=sheet.max_column or MAX_COLUMNS + 1, values_only=True)
+    first = list(next(found, ()))
+    while not sheet.max_column and first and first[-1] in (None, ""):  # unsized: the header ends at its last cell
+        first.pop()
+    _check_columns(len(first))
+    header = unique_headers([cell_text(v) for v in first])
+    rows = []
+    for number, values in enumerate(found, start=2):
+        _check_rows(number - 1)  # blank rows too: openpyxl fills the gap up to a row far out
+        if any(v not in (None, "") for v in values):
+            rows.append((number, _fit([cell_text(v) for v in values], len(header))))
+    return header, rows
+
+
+def _check_unpacked(data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than MAX_UNPACKED bytes, or a big part packed suspiciously well
+    (a zip bomb), before anything reads them."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except zipfile.BadZipFile:
+        raise InvalidInput("unreadable", "file: this is not an Excel workbook (.xlsx) that can be read",
+                           field="file") from None
+    bombs = [p for p in parts if p.file_size > RATIO_FROM and p.file_size > MAX_RATIO * max(p.compress_size, 1)]
+    if bombs or sum(p.file_size for p in parts) > MAX_UNPACKED:
+        raise InvalidInput("unpacks_too_large", f"file: the workbook unpacks to more than {MAX_UNPACKED // 2**20} "
+                           "MiB; save it as CSV or split it", field="file")
+
+
+def _check_rows(count: int) -> None:
+    if count > MAX_ROWS:
+        raise InvalidInput("too_many_rows", f"file: more than {MAX_ROWS} rows; split the list", field="file")
+
+
+def _check_columns(count: int) -> None:
+    if count > MAX_COLUMNS:
+        raise InvalidInput("too_many_columns", f"file: more than {MAX_COLUMNS} columns", field="file")
 
 
 def cell_text(value: object) -> str:
@@ -151,12 +201,13 @@ def unique_headers(header: Iterable[str]) -> list[str]:
     seen: dict[str, int] = {}
     result = []
     for index, cell in enumerate(header):
-        name = cell.strip().lstrip("\ufeff") or f"#{index + 1}"
+        name = _CONTROL.sub("", cell).strip().lstrip("\ufeff") or f"#{index + 1}"
         seen[name] = seen.get(name, 0) + 1
         result.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return result
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in a header, no control character is meant
 _PUNCTUATION = re.compile(r"[\s_\-:：*()（）\[\]【】.。#]+")
 
 

@@ -23,7 +23,7 @@ from exporters import tables
 
 from . import exhibitors, visitors
 from .files import Table, check_mapping, suggest_mapping
-from .rows import Problem, RowError, VisitorRules
+from .rows import Problem, RowError, VisitorRules, printable, refuse_control
 
 DEFAULT_BADGE_TYPE = "trade_visitor"
 MAX_PROBLEMS = 1000  # invalid rows kept in a report; the counts cover them all
@@ -102,12 +102,13 @@ def _check(table: Table, mapping: dict[str, str], check: Callable, report: Repor
     for count, (line, cells) in enumerate(table.rows, start=1):
         values = {name: cells[index] for index, name in columns}
         try:
+            refuse_control(values)
             valid.append(check(line, values))
         except RowError as exc:
             report.invalid += 1
             if len(report.problems) < MAX_PROBLEMS:
                 report.problems.append(Problem(line, header_of.get(exc.field, exc.field), exc.code, exc.reason,
-                                               values.get(exc.field, "")[:200]))
+                                               printable(values.get(exc.field, "")[:200])))
         if progress is not None and count % 5000 == 0:
             progress(count // 2)  # checking is about half the work
     return valid

@@ -7,6 +7,7 @@ its own transaction; a refusal or failure marks the job "failed" and writes noth
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ def create_job(session: Session, *, data_dir: Path, edition_id: int, kind: str, 
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{FOLDER}/{secrets.token_hex(12)}{'.xlsx' if data.startswith(ZIP_MAGIC) else '.csv'}"
     (data_dir / stored).write_bytes(data)
+    _summary_path(data_dir, stored).write_text(json.dumps(_summary(table)), encoding="utf-8")
     job = ImportJob(edition_id=edition_id, kind=kind, source=source.strip()[:120], filename=Path(filename).name[:255],
                     path=stored, encoding=table.encoding, mapping=mapping, rows_total=len(table.rows),
                     created_by_id=actor.id if actor.type == "staff" else None)
@@ -88,6 +90,23 @@ def _table(data_dir: Path, job: ImportJob) -> Table:
     return read_table(data, encoding=None if job.encoding == "xlsx" else job.encoding)
 
 
+def _summary_path(data_dir: Path, stored: str) -> Path:
+    return data_dir / f"{stored}.json"
+
+
+def _summary(table: Table) -> dict:
+    return {"header": table.header, "preview": [cells for _line, cells in table.rows[:PREVIEW_ROWS]]}
+
+
+def _read_summary(data_dir: Path, job: ImportJob) -> dict:
+    """The file's header and first rows as kept at upload (the job page is polled while a commit runs: parsing a
+    big file on every poll costs most of a second); parsed again for a job uploaded before summaries were kept."""
+    try:
+        return json.loads(_summary_path(data_dir, job.path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return _summary(_table(data_dir, job))
+
+
 def recent_jobs(session: Session, *, limit: int = 30) -> dict:
     jobs = session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).all()
     editions = session.scalars(select(Edition).order_by(Edition.year.desc(), Edition.id.desc())).all()
@@ -96,23 +115,46 @@ def recent_jobs(session: Session, *, limit: int = 30) -> dict:
 
 def job_view(session: Session, *, data_dir: Path, job_id: int) -> JobView:
     job = _job(session, job_id)
-    table = _table(data_dir, job)
+    summary = _read_summary(data_dir, job)
     questions = importing.questions_of(session, job.edition_id) if job.kind == "visitors" else []
-    return JobView(job, session.get(Edition, job.edition_id), table.header,
-                   [cells for _line, cells in table.rows[:PREVIEW_ROWS]], field_names(job.kind, questions),
-                   importing.Report.from_dict(job.report) if job.report else None)
+    return JobView(job, session.get(Edition, job.edition_id), summary["header"], summary["preview"],
+                   field_names(job.kind, questions), importing.Report.from_dict(job.report) if job.report else None)
+
+
+def job_status(session: Session, *, job_id: int) -> dict:
+    """Status and progress of a job, from its row alone (polled while a commit runs)."""
+    job = _job(session, job_id)
+    return {"status": job.status, "rows_done": max(job.rows_done, _progress.get(job.id, 0)),
+            "rows_total": job.rows_total}
 
 
 def check_job(session: Session, *, data_dir: Path, job_id: int, mapping: dict[str, str]) -> importing.Report:
     """A dry run with this mapping; the mapping and report are kept with the job."""
+    report = dry_run(session, data_dir=data_dir, job_id=job_id, mapping=mapping)
+    keep_check(session, job_id=job_id, mapping=mapping, report=report)
+    return report
+
+
+def dry_run(session: Session, *, data_dir: Path, job_id: int, mapping: dict[str, str]) -> importing.Report:
+    """A dry run with this mapping, which only reads: in a read transaction it holds no write lock while it checks
+    a big list (keep_check then keeps its outcome in a short one)."""
+    job = _checkable(session, job_id)
+    return importing.run(session, edition_id=job.edition_id, kind=job.kind, table=_table(data_dir, job),
+                         mapping=mapping, source=job.source)
+
+
+def keep_check(session: Session, *, job_id: int, mapping: dict[str, str], report: importing.Report) -> None:
+    """Keep a dry run's mapping and report with its job, unless the job was started meanwhile."""
+    job = _checkable(session, job_id)
+    job.mapping = {column: name for column, name in mapping.items() if name}
+    job.report, job.status, job.error = report.as_dict(), "checked", ""
+
+
+def _checkable(session: Session, job_id: int) -> ImportJob:
     job = _job(session, job_id)
     if job.status not in ("uploaded", "checked", "failed"):
         raise Conflict("import_running", "this import is running or done", field="mapping")
-    report = importing.run(session, edition_id=job.edition_id, kind=job.kind, table=_table(data_dir, job),
-                         mapping=mapping, source=job.source)
-    job.mapping = {column: name for column, name in mapping.items() if name}
-    job.report, job.status, job.error = report.as_dict(), "checked", ""
-    return report
+    return job
 
 
 def start_commit(session: Session, *, job_id: int, valid_only: bool, actor: audit.Actor) -> ImportJob:

@@ -19,6 +19,8 @@ from .files import ANSWER
 CONTACT_FIELDS = ("full_name", "email", "phone", "company", "title", "country", "province", "city", "language")
 # several values in one cell: "sofas, beds", "沙发、床垫"
 SEPARATORS = re.compile(r"\s*[,，;；、|/]\s*")
+# control characters a cell may not hold (NUL and the like); tab, line feed and carriage return stay text
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LANGUAGES = {"zh-cn": "zh-CN", "zh": "zh-CN", "中文": "zh-CN", "chinese": "zh-CN", "en": "en", "english": "en",
              "英文": "en", "英语": "en"}
 
@@ -41,6 +43,18 @@ class RowError(Exception):
     def __init__(self, field: str, code: str, reason: str):
         super().__init__(reason)
         self.field, self.code, self.reason = field, code, reason
+
+
+def refuse_control(values: dict[str, str]) -> None:
+    """RowError for the first cell holding a control character: no database or report should take a NUL."""
+    for name, value in values.items():
+        if CONTROL.search(value):
+            raise RowError(name, "control_character", f"{name}: the cell holds a control character (such as NUL)")
+
+
+def printable(text: str) -> str:
+    """The text with each control character shown as U+FFFD, for reports."""
+    return CONTROL.sub("\ufffd", text)
 
 
 def fold(text: str) -> str:

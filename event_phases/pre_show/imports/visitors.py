@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from exhibit_crm.bulk_sql import BulkSql, chunks
 from exhibit_crm.contacts.lists import Person
-from exhibit_crm.contacts.statements import chunks, write_rows
 from exhibit_crm.models import Registration, RegistrationInterest
 
 from ..matchmaking import interests_from_answers
@@ -48,14 +48,15 @@ def register_all(session: Session, found: list[Person], *, edition_id: int, badg
         interests.append(sorted(interests_from_answers(questions, answers)) if answers else [])
     if not rows:
         return 0
-    write_rows(session.connection(), Registration.__table__, rows)  # far quicker than RETURNING per batch
+    bulk = BulkSql(session.connection())
+    bulk.insert_dicts(Registration.__table__, rows)
     wanted_by_contact = {row["contact_id"]: codes for row, codes in zip(rows, interests, strict=True) if codes}
     if wanted_by_contact:
         new_ids = {}
         for part in chunks(list(wanted_by_contact)):
             new_ids.update(session.execute(select(Registration.contact_id, Registration.id).where(
                 Registration.edition_id == edition_id, Registration.contact_id.in_(part))).all())
-        write_rows(session.connection(), RegistrationInterest.__table__,
-                   [{"registration_id": new_ids[cid], "edition_id": edition_id, "category": code}
-                    for cid, codes in wanted_by_contact.items() for code in codes])
+        bulk.insert_dicts(RegistrationInterest.__table__,
+                         [{"registration_id": new_ids[cid], "edition_id": edition_id, "category": code}
+                          for cid, codes in wanted_by_contact.items() for code in codes])
     return len(rows)

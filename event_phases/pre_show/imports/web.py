@@ -17,7 +17,7 @@ from exhibit_crm.i18n import gettext as _
 from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service
 from exhibit_crm.web.templating import NavItem, render
 
-from . import jobs
+from . import files, jobs
 
 ROLES = ("admin", "marketing")
 REFUSALS = (InvalidInput, Conflict)
@@ -28,6 +28,10 @@ def _message(exc: DomainError) -> str:
         "too_large": _("The file is larger than %(size)s MiB.") % {"size": jobs.MAX_UPLOAD // 2**20},
         "unreadable": _("This file cannot be read: save it as CSV (UTF-8) or Excel (.xlsx)."),
         "empty_file": _("The file has no header row."),
+        "too_many_rows": _("The file has more than %(count)s rows: split the list.") % {"count": files.MAX_ROWS},
+        "too_many_columns": _("The file has more than %(count)s columns.") % {"count": files.MAX_COLUMNS},
+        "unpacks_too_large": _("The workbook unpacks to more than %(size)s MiB: save it as CSV.") % {
+            "size": files.MAX_UNPACKED // 2**20},
         "unknown_encoding": _("This is not an encoding we know."),
         "field_missing": _("Map a column to the name (visitors) or the company (exhibitors)."),
         "field_twice": _("Each field can be mapped from one column only."),
@@ -94,8 +98,10 @@ async def check(request: Request) -> Response:
     form = await read_form(request)
     mapping = {key.removeprefix("map:"): str(value) for key, value in form.multi_items() if key.startswith("map:")}
     try:
-        await run_service(request, jobs.check_job, data_dir=_data_dir(request), job_id=request.path_params["job_id"],
-                          mapping=mapping)
+        job_id = request.path_params["job_id"]
+        report = await read_service(request, jobs.dry_run, data_dir=_data_dir(request), job_id=job_id,
+                                    mapping=mapping)  # checking a big list holds no write lock
+        await run_service(request, jobs.keep_check, job_id=job_id, mapping=mapping, report=report)
     except REFUSALS as exc:
         return await _job_page(request, error=_message(exc), status=exc.status)
     return RedirectResponse(request.url_for("import_job", job_id=request.path_params["job_id"]).path, status_code=303)
@@ -119,9 +125,8 @@ async def commit(request: Request) -> Response:
 @page(*ROLES)
 async def job_status(request: Request) -> Response:
     """Status and progress of a job, for the job page's script."""
-    view = await read_service(request, jobs.job_view, data_dir=_data_dir(request), job_id=request.path_params["job_id"])
-    return JSONResponse({"status": view.job.status, "rows_done": view.rows_done, "rows_total": view.job.rows_total},
-                        headers={"Cache-Control": "no-store"})
+    status = await read_service(request, jobs.job_status, job_id=request.path_params["job_id"])
+    return JSONResponse(status, headers={"Cache-Control": "no-store"})
 
 
 @page(*ROLES)

@@ -116,3 +116,14 @@ def test_an_unknown_column_in_map_is_an_error(cli_env, edition_id, tmp_path, cap
                    "--source", "b", "--map", "Nope=email", "--json"])
     assert status == 1
     assert json.loads(capsys.readouterr().out)["error"] == "unknown_column"
+
+
+def test_a_nul_in_a_cell_is_an_invalid_row_not_a_crash(cli_env, edition_id, tmp_path, capsys):
+    text = GOOD + "张\x00伟,13700137000,,\n赵敏,13600136000,,上海\t家居\n"
+    status, report = _run(capsys, "import", _file(tmp_path, text), "--edition", str(edition_id), "--kind",
+                          "visitors", "--source", "buyers", "--valid-only", "--json")
+    assert status == 0
+    assert [(r["line"], r["column"], r["code"]) for r in report["invalid_rows"]] == [(4, "姓名", "control_character")]
+    assert "\x00" not in report["invalid_rows"][0]["value"]
+    assert (report["committed"], report["new"], report["invalid"]) == (True, 3, 1)
+    assert _count(cli_env, Contact) == 3

@@ -291,3 +291,20 @@ def test_an_import_indexes_exactly_the_terms_the_triggers_make(session, edition)
         session.execute(text(desk_search._insert(table, dialect, f"{table} AS c")))
         assert terms() == imported, table
     session.rollback()
+
+
+def test_control_characters_in_cells_are_refused_per_row_but_tabs_and_line_breaks_stay(session, edition):
+    rows = [["name", "email", "title"], ["Li\x00 Wei", "li@example.com", ""], ["Wang", "wang@example.com", "a\x07b"],
+            ["Zhao", "zhao@example.com", "Head\tof\r\nsales"]]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    with pytest.raises(imports.ImportRefused) as refused:
+        _run(session, edition, buffer.getvalue().encode())
+    session.rollback()
+    report = refused.value.report
+    assert [(p.line, p.column, p.code) for p in report.problems] == [
+        (2, "name", "control_character"), (3, "title", "control_character")]
+    assert report.problems[0].value == "Li\ufffd Wei"
+    report = _run(session, edition, buffer.getvalue().encode(), valid_only=True)
+    assert (report.new, report.invalid) == (1, 2)
+    assert session.scalars(select(Contact.title)).one() == "Head of sales"  # accepted, its spaces folded as ever

@@ -133,3 +133,57 @@ def test_only_admin_and_marketing_may_import(client, session, edition):
     client.cookies.clear()
     factories.login(client, account="mk")
     assert client.get("/imports").status_code == 200
+
+
+def test_the_job_page_and_its_status_polls_do_not_parse_the_file_again(admin, edition, db, settings):
+    job_id = _job_id(_upload(admin, edition, GOOD.encode("gb18030")))
+    job = db(lambda s: s.get(ImportJob, job_id))
+    (settings.data_dir / job.path).write_bytes(b"")  # what the pages show now comes from the upload's summary
+    page = admin.get(f"/imports/{job_id}").text
+    assert '<option value="full_name" selected>' in page and "王伟" in page
+    assert admin.get(f"/imports/{job_id}/status").json() == {"status": "uploaded", "rows_done": 0, "rows_total": 2}
+
+
+def test_a_workbook_claiming_a_huge_sheet_is_refused_at_upload(admin, edition, db, settings):
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Company"])
+    book.active.append(["Acme"])
+    book.active["XFD300000"] = "far out"
+    buffer = BytesIO()
+    book.save(buffer)
+    response = _upload(admin, edition, buffer.getvalue(), filename="bomb.xlsx", kind="exhibitors")
+    assert response.status_code == 422
+    assert 'id="upload-error"' in response.text and "250000" in response.text
+    assert _count(db, ImportJob) == 0
+
+
+def test_the_dry_run_holds_no_write_lock_while_it_checks(admin, edition, db, engine, monkeypatch):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    import sqlite3
+
+    from event_phases.pre_show.imports import importing
+
+    checked = []
+
+    def run_and_write_meanwhile(*args, **kwargs):
+        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)  # no waiting for a lock
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the check held the write lock
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        checked.append(True)
+        return real_run(*args, **kwargs)
+
+    real_run = importing.run
+    monkeypatch.setattr(importing, "run", run_and_write_meanwhile)
+    job_id = _job_id(_upload(admin, edition, GOOD.encode("gb18030")))
+    assert _post(admin, job_id, "check", {"map:姓名": "full_name", "map:手机号码": "phone"}).status_code == 303
+    assert checked == [True]
+    job = db(lambda s: s.get(ImportJob, job_id))
+    assert (job.status, job.report["new"], job.mapping) == ("checked", 2, {"姓名": "full_name", "手机号码": "phone"})
