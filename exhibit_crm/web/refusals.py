@@ -55,11 +55,26 @@ MESSAGES = {
     "visitor_shares": N_("This visitor shares their details: contact them directly."),
     "already_requested": N_("The visitor has been asked already."),
     "no_email": N_("The organiser has no e-mail address for this visitor."),
+    # pre-show: imports
+    "too_large": N_("The file is larger than %(size)s MiB."),
+    "unreadable": N_("This file cannot be read: save it as CSV (UTF-8) or Excel (.xlsx)."),
+    "empty_file": N_("The file has no header row."),
+    "too_many_rows": N_("The file has more than %(count)s rows: split the list."),
+    "too_many_columns": N_("The file has more than %(count)s columns."),
+    "unpacks_too_large": N_("The workbook unpacks to more than %(size)s MiB: save it as CSV."),
+    "unknown_encoding": N_("This is not an encoding we know."),
+    "field_missing": N_("Map a column to the name (visitors) or the company (exhibitors)."),
+    "field_twice": N_("Each field can be mapped from one column only."),
+    "invalid_rows": N_("Some rows are invalid: import only the valid rows, or fix the file."),
+    "unknown_badge_type": N_("The edition has no such badge type; set its visitor badge type."),
 }
 
 # Where a page words a code its own way: (page, code), or (page, code, field) for one field of its forms.
 WORDING = {
     ("booth", "required"): N_("Enter the question."),
+    ("imports", "required"): N_("This is needed."),
+    ("imports", "required", "source"): N_("Name the source of this list."),
+    ("imports", "required", "file"): N_("Choose a file."),
     ("desk", "required"): N_("Please answer this question."),
     ("desk", "required", "full_name"): N_("Enter the name."),
     ("desk", "required", "badge_type_id"): N_("Choose a badge type."),
@@ -94,6 +109,8 @@ PAGE_CODES = {page: frozenset(codes.split()) for page, codes in {
                     "no_visitor_badge_type",
     "desk": "unreachable invalid_email invalid_phone invalid_choice unknown_question",
     "booth": "too_long invalid_choice options_required visitor_shares already_requested no_email",
+    "imports": "too_large unreadable empty_file too_many_rows too_many_columns unpacks_too_large unknown_encoding "
+               "field_missing field_twice invalid_rows unknown_badge_type",
 }.items()}
 # A refusal a page does not explain: the set-up pages (staff users, the edition's set-up) quote the whole message
 # unless it names a field; the others quote what follows the field name.

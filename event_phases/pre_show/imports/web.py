@@ -11,45 +11,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from exhibit_crm.errors import Conflict, DomainError, InvalidInput
+from exhibit_crm.errors import DomainError
 from exhibit_crm.i18n import N_
-from exhibit_crm.i18n import gettext as _
-from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service
+from exhibit_crm.web.guard import acting_user, page, read_form, read_service, run_service
+from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 
 from . import files, jobs
 
 ROLES = ("admin", "marketing")
-REFUSALS = (InvalidInput, Conflict)
+
+
+# the figures the import refusals name, by code
+_SIZES = {"too_large": jobs.MAX_UPLOAD // 2**20, "unpacks_too_large": files.MAX_UNPACKED // 2**20}
+_COUNTS = {"too_many_rows": files.MAX_ROWS, "too_many_columns": files.MAX_COLUMNS}
 
 
 def _message(exc: DomainError) -> str:
-    by_code = {
-        "too_large": _("The file is larger than %(size)s MiB.") % {"size": jobs.MAX_UPLOAD // 2**20},
-        "unreadable": _("This file cannot be read: save it as CSV (UTF-8) or Excel (.xlsx)."),
-        "empty_file": _("The file has no header row."),
-        "too_many_rows": _("The file has more than %(count)s rows: split the list.") % {"count": files.MAX_ROWS},
-        "too_many_columns": _("The file has more than %(count)s columns.") % {"count": files.MAX_COLUMNS},
-        "unpacks_too_large": _("The workbook unpacks to more than %(size)s MiB: save it as CSV.") % {
-            "size": files.MAX_UNPACKED // 2**20},
-        "unknown_encoding": _("This is not an encoding we know."),
-        "field_missing": _("Map a column to the name (visitors) or the company (exhibitors)."),
-        "field_twice": _("Each field can be mapped from one column only."),
-        "invalid_rows": _("Some rows are invalid: import only the valid rows, or fix the file."),
-        "unknown_badge_type": _("The edition has no such badge type; set its visitor badge type."),
-    }
-    if exc.code == "required":
-        return {"source": _("Name the source of this list."), "file": _("Choose a file.")}.get(
-            exc.field or "", _("This is needed."))
-    return by_code.get(exc.code, _("Please check this: %(detail)s") % {"detail": exc.message.split(": ", 1)[-1]})
+    return refusal_message(exc, page="imports", size=_SIZES.get(exc.code), count=_COUNTS.get(exc.code))
 
 
 def _data_dir(request: Request):
     return request.app.state.settings.data_dir
-
-
-async def _actor(request: Request):
-    return (await principal(request)).actor
 
 
 async def _list_page(request: Request, *, values: dict | None = None, error: str = "", status: int = 200):
@@ -76,7 +59,7 @@ async def upload(request: Request) -> Response:
                                 edition_id=int(values["edition_id"]) if values["edition_id"].isdigit() else 0,
                                 kind=values["kind"], source=values["source"],
                                 filename=getattr(upload_file, "filename", "") or "upload", data=data,
-                                encoding=values["encoding"].strip() or None, actor=await _actor(request))
+                                encoding=values["encoding"].strip() or None, actor=await acting_user(request))
     except REFUSALS as exc:
         return await _list_page(request, values=values, error=_message(exc), status=exc.status)
     return RedirectResponse(request.url_for("import_job", job_id=job.id).path, status_code=303)
@@ -111,7 +94,7 @@ async def check(request: Request) -> Response:
 async def commit(request: Request) -> Response:
     form = await read_form(request)
     job_id = request.path_params["job_id"]
-    actor = await _actor(request)
+    actor = await acting_user(request)
     try:
         await run_service(request, jobs.start_commit, job_id=job_id, valid_only=form.get("valid_only") == "1",
                           actor=actor)
