@@ -18,9 +18,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from badge_scanner.api import MAX_BATCH, code_of, item_error, read_batch, read_body, record_batch
 from badge_scanner.codes import load_signer, start_checks, warm_checking_processes
 from badge_scanner.leads import REASONS, BoothScan, LeadFilter, LeadRow, lead_rows, record_lead_scans, scan_leads
+from badge_scanner.uploads import MAX_BATCH, code_of, item_error, read_batch, read_body, record_batch
 from exhibit_crm.errors import InvalidInput, validate_input
 from exhibit_crm.group_commit import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
 from exhibit_crm.models import utcnow

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
-from badge_scanner import api, codes
+from badge_scanner import api, codes, uploads
 from badge_scanner.codes import Signer, load_signer
 from exhibit_crm import auth
 from exhibit_crm.models import BadgeType, Gate, GateDevice, Presence, Scan, Zone, ZoneAccess
@@ -317,3 +318,26 @@ def test_a_checking_process_that_fails_leaves_its_codes_to_the_recording(client,
                           headers=bearer(show["token"])).json()["results"]
     assert [r["verdict"] for r in results] == ["accepted"] * 4
     assert results[0]["person"]["name"] == "王伟"
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_batch_body_over_the_limit_is_413_and_records_nothing(client, show, db, monkeypatch, chunked):
+    monkeypatch.setattr(uploads, "MAX_BATCH_BODY", 1000)
+    raw = json.dumps({"scans": [scan_body(show["code"], f"big-{i}") for i in range(20)]}).encode()
+    content = iter([raw[:500], raw[500:]]) if chunked else raw
+    response = client.post("/api/v1/scans/batch", content=content, headers={
+        **bearer(show["token"]), "content-type": "application/json"})
+    assert (response.status_code, response.json()["error"]) == (413, "too_large")
+    assert db(lambda s: s.exec(select(Scan)).all()) == []
+
+
+def test_a_single_scan_over_its_limit_is_413(client, show):
+    body = scan_body(show["code"], padding="x" * uploads.MAX_ITEM_BODY)
+    response = client.post("/api/v1/scans", json=body, headers=bearer(show["token"]))
+    assert (response.status_code, response.json()["error"]) == (413, "too_large")
+
+
+def test_a_batch_of_countless_tiny_items_is_refused_before_it_is_parsed(client, show, monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_BATCH_VALUES", 50)
+    response = client.post("/api/v1/scans/batch", json={"scans": [{}] * 60}, headers=bearer(show["token"]))
+    assert (response.status_code, response.json()["field"]) == (422, "scans")

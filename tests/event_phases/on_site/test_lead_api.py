@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
+from badge_scanner import uploads
 from badge_scanner.codes import load_signer
 from event_phases.on_site import lead_api
 from exhibit_crm import auth
@@ -175,3 +176,24 @@ def test_each_exhibitor_sees_only_its_own_leads(client, session, stand):
     assert other_question.status_code == 422
     csv = client.get("/api/v1/leads?format=csv&scanned_by=" + str(stand["ours"].id), headers=stand["other"])
     assert csv.headers["x-rows"] == "0"
+
+
+def test_a_lead_batch_over_the_body_limit_is_413_and_records_nothing(client, session, stand, monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_BATCH_BODY", 1000)
+    batch = {"leads": [{"code": stand["shared"], "scan_id": f"big-{i}", "notes": "x" * 50} for i in range(20)]}
+    answer = client.post("/api/v1/leads/batch", headers=stand["auth"], json=batch)
+    assert (answer.status_code, answer.json()["error"]) == (413, "too_large")
+    session.expire_all()
+    assert session.scalars(select(LeadScan)).all() == []
+
+
+def test_a_lead_batch_of_countless_tiny_items_is_a_422(client, stand, monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_BATCH_VALUES", 50)
+    answer = client.post("/api/v1/leads/batch", headers=stand["auth"], json={"leads": [0] * 60})
+    assert (answer.status_code, answer.json()["field"]) == (422, "leads")
+
+
+def test_a_single_booth_scan_over_its_limit_is_413(client, stand):
+    answer = client.post("/api/v1/leads", headers=stand["auth"], json={
+        "code": stand["shared"], "scan_id": "x", "padding": "x" * uploads.MAX_ITEM_BODY})
+    assert (answer.status_code, answer.json()["error"]) == (413, "too_large")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from exhibit_crm.models import LoginAttempt, Scan
 from tests import factories
-from tests.badge_scanner.test_scanner_api import bearer, scan_body, show  # noqa: F401  (show is a fixture)
+from tests.badge_scanner.test_api import bearer, scan_body, show  # noqa: F401  (show is a fixture)
 
 
 @pytest.mark.parametrize("path", ["/login", "/exhibitor/login"])
