@@ -9,13 +9,14 @@ import time
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from exhibit_crm.errors import Forbidden, InvalidInput, validate_input
 from exhibit_crm.group_commit import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
 from exhibit_crm.models import utcnow
+from exhibit_crm.models.types import Instant
 from exhibit_crm.web import openapi
 from exhibit_crm.web.fast_json import FastJSONResponse
 from exhibit_crm.web.guard import principal, read_service
@@ -46,8 +47,9 @@ class ScanIn(BaseModel):
     direction: Literal["in", "out"]
     scan_id: str = Field(min_length=1, max_length=80, description="Chosen by the device, unique per device: sending "
                          "the same scan_id again returns the first answer and records nothing.")
-    scanned_at: AwareDatetime | None = Field(default=None, description="When the badge was read, ISO 8601 with an "
-                                             "offset; the server's time when absent. The rules are judged at it.")
+    scanned_at: Instant | None = Field(default=None, description="When the badge was read, ISO 8601 with an offset "
+                                       "(or Unix seconds), at most 5 minutes ahead of the server's clock; the "
+                                       "server's time when absent. The rules are judged at it.")
     offline: bool = Field(default=False, description="True when the device judged the scan itself while offline.")
     device_verdict: Literal["accepted", "rejected"] | None = Field(default=None,
                                                                    description="What the offline device decided.")
