@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -39,6 +39,12 @@ DEVICE = ("device",)
 CONTEXT_TTL_S = 5.0
 
 
+# a yes/no as devices send it: JSON's true and false, and also 0 and 1 or their words, as the server reads them
+Flag = Annotated[bool, WithJsonSchema({"anyOf": [
+    {"type": "boolean"}, {"enum": [0, 1]},
+    {"enum": ["true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"]}]})]
+
+
 class ScanIn(BaseModel):
     """One reading of a badge at the device's gate; unknown fields are ignored so devices may send more."""
 
@@ -50,7 +56,7 @@ class ScanIn(BaseModel):
     scanned_at: Instant | None = Field(default=None, description="When the badge was read, ISO 8601 with an offset "
                                        "(or Unix seconds), at most 5 minutes ahead of the server's clock; the "
                                        "server's time when absent. The rules are judged at it.")
-    offline: bool = Field(default=False, description="True when the device judged the scan itself while offline.")
+    offline: Flag = Field(default=False, description="True when the device judged the scan itself while offline.")
     device_verdict: Literal["accepted", "rejected"] | None = Field(default=None,
                                                                    description="What the offline device decided.")
     device_reason: str | None = Field(default=None, max_length=30, description="The offline device's reason.")
@@ -109,7 +115,8 @@ class Snapshot(BaseModel):
     revocations: list[dict] = Field(description="Badge changes after the cursor, latest per registration: versions "
                                     "below valid_version are superseded; status cancelled refuses every version.")
     cursor: int = Field(description="Pass it back as ?cursor= to fetch only what changed since.")
-    server_time: str
+    server_time: str = Field(json_schema_extra={"format": "date-time"}, description="The server's clock, with its "
+                             "offset.")
 
 
 def _verifier(request: Request) -> Verifier:
@@ -214,6 +221,12 @@ async def scanner_snapshot(request: Request) -> Response:
     return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
 
+SNAPSHOT_QUERY = {
+    "cursor": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1, "description": "The cursor of a previous "
+               "snapshot: only the badge changes after it. 0 (the default) for all."},
+    "edition_id": {"type": "integer", "description": "When given, must be the device's edition (403 otherwise)."},
+}
+
 # the app's lifespan calls these when the server shuts down: no badge-checking process outlives it
 on_shutdown = (shutdown_checking_processes,)
 
@@ -228,5 +241,5 @@ routes = [
     openapi.route("/api/v1/scanner/snapshot", scanner_snapshot, Operation(
         "GET", "What the device needs to judge badges offline: the public key, days and hours, its zone's rules and "
         "the revoked or superseded badge versions after ?cursor=.", response=Snapshot, kinds=DEVICE,
-        tag="scanner"), name="api_scanner_snapshot"),
+        tag="scanner", query=SNAPSHOT_QUERY), name="api_scanner_snapshot"),
 ]

@@ -39,6 +39,7 @@ from exhibit_crm.web.fast_json import FastJSONResponse
 from exhibit_crm.web.guard import principal, read_service, run_service
 from exhibit_crm.web.openapi import Operation
 from exporters.leads import FORMATS
+from exporters.tables import CONTENT_TYPES
 
 from .booth import download_leads
 
@@ -66,13 +67,17 @@ class LeadBatchIn(BaseModel):
     leads: list[LeadIn] = Field(max_length=MAX_BATCH)
 
 
+# a time the server answers with: ISO 8601, always with its offset
+SERVER_TIME = {"format": "date-time"}
+
+
 class LeadOut(BaseModel):
     id: int
-    rating: str | None
+    rating: Literal["hot", "warm", "cold"] | None
     notes: str
     answers: dict
-    created_at: str
-    updated_at: str
+    created_at: str = Field(json_schema_extra=SERVER_TIME)
+    updated_at: str = Field(json_schema_extra=SERVER_TIME)
 
 
 class VisitorOut(BaseModel):
@@ -242,6 +247,16 @@ async def get_leads(request: Request) -> Response:
         "X-Rows": str(download.rows), "Cache-Control": "no-store"})
 
 
+LIST_QUERY = {
+    "format": {"enum": ["json", *FORMATS], "description": "json (the default) or a file to download."},
+    "since": {"type": "string", "format": "date-time", "description": f"Leads opened at or after it: {SENT_TIME}."},
+    "until": {"type": "string", "format": "date-time", "description": f"Leads opened before it: {SENT_TIME}."},
+    "rating": {"enum": ["hot", "warm", "cold"], "description": "Only leads with this rating."},
+    "scanned_by": {"type": "integer", "minimum": 0, "description": "Only leads opened by this exhibitor user."},
+    "new_only": {"enum": ["1", "true", "yes", "0", "false", "no"], "description": "Only leads opened since this "
+                 "user's last download."},
+}
+
 routes = [
     openapi.route("/api/v1/leads", post_lead, Operation(
         "POST", "Record a booth scan: open the visitor's lead (or update it when scanned before) with rating, notes "
@@ -254,5 +269,7 @@ routes = [
     openapi.route("/api/v1/leads", get_leads, Operation(
         "GET", "The exhibitor's leads: JSON, or ?format=csv|xlsx|crm-csv as a file (filters: since, until, rating, "
         "scanned_by, new_only). Every file download is written to the audit log.", response=LeadListItem,
-        many=True, kinds=EXHIBITOR_USER, tag="leads"), name="api_lead_list"),
+        many=True, kinds=EXHIBITOR_USER, tag="leads", query=LIST_QUERY,
+        files=tuple(dict.fromkeys(kind.split(";")[0] for kind in CONTENT_TYPES.values()))),
+        name="api_lead_list"),
 ]
