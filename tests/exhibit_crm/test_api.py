@@ -317,3 +317,12 @@ def test_the_document_declares_roles_and_errors(client):
         "type": "array", "items": {"$ref": "#/components/schemas/ZonePublic"}}
     assert "default" not in json.dumps(doc["components"]["schemas"]["ZoneUpdate"])
     assert doc["paths"]["/api/v1/openapi.json"]["get"]["security"] == []
+
+
+@pytest.mark.parametrize(("raw", "status", "error"), [
+    (b"[" * 100_000 + b"]" * 100_000, 422, "malformed_json"),
+    (b'{"name": "' + b"x" * (1024 * 1024) + b'"}', 413, "too_large"),
+])
+def test_a_json_body_nested_too_deeply_or_too_large_is_refused(client, admin, raw, status, error):
+    response = client.post("/api/v1/series", content=raw, headers={**admin, "content-type": "application/json"})
+    assert (response.status_code, response.json()["error"]) == (status, error)
