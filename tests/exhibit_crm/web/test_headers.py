@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 
 from exhibit_crm.app import create_app
 from tests import factories
-from tests.badge_scanner.test_scanner_api import bearer, scan_body, show  # noqa: F401  (show is a fixture)
+from tests.badge_scanner.test_api import bearer, scan_body, show  # noqa: F401  (show is a fixture)
 
 
 def test_pages_carry_a_content_security_policy_and_no_framing(client, session):
