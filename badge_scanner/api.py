@@ -6,26 +6,24 @@ Every call needs a gate device's bearer token; the device's gate fixes the zone.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from exhibit_crm.errors import Forbidden, InvalidInput, validate_input
-from exhibit_crm.group_commit import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter, run_in_turn
+from exhibit_crm.group_commit import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
 from exhibit_crm.models import utcnow
+from exhibit_crm.models.types import Instant
 from exhibit_crm.web import openapi
 from exhibit_crm.web.fast_json import FastJSONResponse
 from exhibit_crm.web.guard import principal, read_service
-from exhibit_crm.web.inputs import check_json, check_text, looks_like_control_characters
 from exhibit_crm.web.openapi import Operation
 
 from . import gates
 from .codes import (
-    BatchChecks,
     Verifier,
     load_signer,
     shutdown_checking_processes,
@@ -33,14 +31,18 @@ from .codes import (
     warm_checking_processes,
 )
 from .rules import REASONS
+from .uploads import MAX_BATCH, MAX_CLOCK_AHEAD, code_of, item_error, not_ahead, read_batch, read_body, record_batch
 
 DEVICE = ("device",)
-MAX_BATCH = 10_000
-# a device clock this far ahead of the server's is wrong, and a scan "from the future" would dodge the rules
-MAX_CLOCK_AHEAD = timedelta(minutes=5)
 # A device's gate, zone and rules are read again after this long, so a revoked device token or a changed rule
 # takes effect within it on every process (docs/gates.md).
 CONTEXT_TTL_S = 5.0
+
+
+# a yes/no as devices send it: JSON's true and false, and also 0 and 1 or their words, as the server reads them
+Flag = Annotated[bool, WithJsonSchema({"anyOf": [
+    {"type": "boolean"}, {"enum": [0, 1]},
+    {"enum": ["true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"]}]})]
 
 
 class ScanIn(BaseModel):
@@ -51,9 +53,10 @@ class ScanIn(BaseModel):
     direction: Literal["in", "out"]
     scan_id: str = Field(min_length=1, max_length=80, description="Chosen by the device, unique per device: sending "
                          "the same scan_id again returns the first answer and records nothing.")
-    scanned_at: AwareDatetime | None = Field(default=None, description="When the badge was read, ISO 8601 with an "
-                                             "offset; the server's time when absent. The rules are judged at it.")
-    offline: bool = Field(default=False, description="True when the device judged the scan itself while offline.")
+    scanned_at: Instant | None = Field(default=None, description="When the badge was read, ISO 8601 with an offset "
+                                       "(or Unix seconds), at most 5 minutes ahead of the server's clock; the "
+                                       "server's time when absent. The rules are judged at it.")
+    offline: Flag = Field(default=False, description="True when the device judged the scan itself while offline.")
     device_verdict: Literal["accepted", "rejected"] | None = Field(default=None,
                                                                    description="What the offline device decided.")
     device_reason: str | None = Field(default=None, max_length=30, description="The offline device's reason.")
@@ -112,7 +115,8 @@ class Snapshot(BaseModel):
     revocations: list[dict] = Field(description="Badge changes after the cursor, latest per registration: versions "
                                     "below valid_version are superseded; status cancelled refuses every version.")
     cursor: int = Field(description="Pass it back as ?cursor= to fetch only what changed since.")
-    server_time: str
+    server_time: str = Field(json_schema_extra={"format": "date-time"}, description="The server's clock, with its "
+                             "offset.")
 
 
 def _verifier(request: Request) -> Verifier:
@@ -161,22 +165,10 @@ def _writer(request: Request) -> GroupWriter:
 def _scan_request(gate: gates.GateContext, scan: ScanIn, latest: datetime,
                   field: str = "scanned_at") -> gates.ScanRequest:
     """The scan to judge; `latest` is the server's clock plus MAX_CLOCK_AHEAD."""
-    if scan.scanned_at is not None and scan.scanned_at > latest:
-        raise InvalidInput("invalid", f"{field}: later than the server's clock; set the device's clock",
-                           field=field)
+    not_ahead(scan.scanned_at, latest, field)
     return gates.ScanRequest(gate=gate, code=scan.code, direction=scan.direction, scan_id=scan.scan_id,
                              scanned_at=scan.scanned_at, offline=scan.offline, device_verdict=scan.device_verdict,
                              device_reason=scan.device_reason)
-
-
-async def read_body(request: Request) -> object:
-    """The request's JSON (scanner and lead APIs alike); 422 malformed_json when it is not JSON."""
-    try:
-        data = await request.json()
-    except ValueError:
-        raise InvalidInput("malformed_json", "the body is not valid JSON") from None
-    check_json(await request.body(), data)  # no control characters (NUL) in codes, scan ids or notes
-    return data
 
 
 async def scan(request: Request) -> Response:
@@ -204,14 +196,6 @@ def _valid_item(gate: gates.GateContext, index: int, scan: ScanIn, latest: datet
         return item_error(scan, exc.field, exc.message)
 
 
-def item_error(data: object, field: str, message: str) -> dict:
-    """The entry that takes the place of a batch item that was not valid (scanner and lead APIs alike); `data` is the
-    item as sent or as validated."""
-    scan_id = data.get("scan_id") if isinstance(data, dict) else getattr(data, "scan_id", None)
-    return {"scan_id": scan_id if isinstance(scan_id, str) else None,
-            "error": {"code": "invalid", "message": message, "field": field}}
-
-
 async def scan_batch(request: Request) -> Response:
     gate = await _gate(request)
     now = utcnow()
@@ -227,49 +211,6 @@ async def scan_batch(request: Request) -> Response:
                                          for item in items]})
 
 
-async def read_batch(request: Request, schema: type[BaseModel], key: str, what: str) -> tuple[list, bool]:
-    """An offline batch's items under `key` and whether they are all valid (scanner and lead APIs alike): then they
-    are `schema`'s items, else the items as sent, to be validated one by one.
-
-    A batch is validated as a whole straight from its JSON (14 ms for 10,000 scans, against 29 ms to parse it and
-    validate item by item); only a batch that fails that is taken apart item by item, to name each bad item."""
-    try:
-        items = getattr(schema.model_validate_json(await request.body()), key)
-        if looks_like_control_characters(await request.body()):  # rare: one search over the bytes decides
-            check_text([item.model_dump() for item in items], key)
-        return items, True
-    except ValidationError:
-        body = await read_body(request)
-    items = body.get(key) if isinstance(body, dict) else None
-    if not isinstance(items, list):
-        raise InvalidInput("invalid", f"{key}: {what}", field=key)
-    if len(items) > MAX_BATCH:
-        raise InvalidInput("invalid", f"{key}: at most {MAX_BATCH} in one batch", field=key)
-    return items, False
-
-
-def code_of(data: object) -> object:
-    """The code of a batch item as sent, if it has one."""
-    return data.get("code") if isinstance(data, dict) else None
-
-
-async def record_batch(request: Request, checks: BatchChecks, fn, entries: list, key: str, /, **kwargs) -> list:
-    """Record an offline batch (scanner and lead APIs alike) in one transaction in the writers' turn: `entries`
-    holds, for each item as sent, what `fn` records (as `key`) or None for an item refused before. Chunk by chunk,
-    each once its signature checks are done, so the checks of the next chunks run meanwhile."""
-
-    def chunk_by_chunk(session) -> list:
-        results = []
-        for chunk, start in enumerate(range(0, len(entries), checks.chunk_size)):
-            checks.wait(chunk)
-            part = [entry for entry in entries[start:start + checks.chunk_size] if entry is not None]
-            if part:
-                results += fn(session, **{key: part}, **kwargs)
-        return results
-
-    return await run_in_threadpool(run_in_turn, request.app.state.engine, chunk_by_chunk)
-
-
 async def scanner_snapshot(request: Request) -> Response:
     gate = await _gate(request)
     raw = request.query_params.get("cursor", "0")
@@ -279,6 +220,12 @@ async def scanner_snapshot(request: Request) -> Response:
                                now=utcnow())
     return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
+
+SNAPSHOT_QUERY = {
+    "cursor": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1, "description": "The cursor of a previous "
+               "snapshot: only the badge changes after it. 0 (the default) for all."},
+    "edition_id": {"type": "integer", "description": "When given, must be the device's edition (403 otherwise)."},
+}
 
 # the app's lifespan calls these when the server shuts down: no badge-checking process outlives it
 on_shutdown = (shutdown_checking_processes,)
@@ -294,5 +241,5 @@ routes = [
     openapi.route("/api/v1/scanner/snapshot", scanner_snapshot, Operation(
         "GET", "What the device needs to judge badges offline: the public key, days and hours, its zone's rules and "
         "the revoked or superseded badge versions after ?cursor=.", response=Snapshot, kinds=DEVICE,
-        tag="scanner"), name="api_scanner_snapshot"),
+        tag="scanner", query=SNAPSHOT_QUERY), name="api_scanner_snapshot"),
 ]

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from exhibit_crm.errors import InvalidInput, NotFound
 from exhibit_crm.models import BadgeType, Company, Contact, Edition, Exhibitor, ExhibitorUser, Lead, Registration
 from exhibit_crm.models.exhibitors import LEAD_RATINGS
+from exhibit_crm.models.types import within_years
 from exhibit_crm.sharing import SHARED_FIELDS, VisitorCard, visitor_card
 
 from .downloads import last_download_at
@@ -54,6 +55,9 @@ def _check(filters: LeadFilter) -> None:
     if filters.rating is not None and filters.rating not in LEAD_RATINGS:
         raise InvalidInput("invalid", "rating: one of " + ", ".join(LEAD_RATINGS), field="rating")
     since, until = filters.since, filters.until
+    for name, value in (("since", since), ("until", until)):
+        if not within_years(value):
+            raise InvalidInput("invalid", f"{name}: a date in the years 2000 to 2099", field=name)
     if since and until and isinstance(since, datetime) == isinstance(until, datetime) and since > until:
         raise InvalidInput("invalid", "until: must not be earlier than since", field="until")
 

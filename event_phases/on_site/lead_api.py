@@ -14,21 +14,32 @@ from datetime import datetime
 from typing import Literal, get_type_hints
 from urllib.parse import quote
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from badge_scanner.api import MAX_BATCH, code_of, item_error, read_batch, read_body, record_batch
 from badge_scanner.codes import load_signer, start_checks, warm_checking_processes
 from badge_scanner.leads import REASONS, BoothScan, LeadFilter, LeadRow, lead_rows, record_lead_scans, scan_leads
+from badge_scanner.uploads import (
+    MAX_BATCH,
+    MAX_CLOCK_AHEAD,
+    code_of,
+    item_error,
+    not_ahead,
+    read_batch,
+    read_body,
+    record_batch,
+)
 from exhibit_crm.errors import InvalidInput, validate_input
 from exhibit_crm.group_commit import POSTGRES_GATHER_S, POSTGRES_WRITERS, GroupWriter
 from exhibit_crm.models import utcnow
+from exhibit_crm.models.types import SENT_TIME, Instant, within_years
 from exhibit_crm.web import openapi
 from exhibit_crm.web.fast_json import FastJSONResponse
 from exhibit_crm.web.guard import principal, read_service, run_service
 from exhibit_crm.web.openapi import Operation
 from exporters.leads import FORMATS
+from exporters.tables import CONTENT_TYPES
 
 from .booth import download_leads
 
@@ -46,7 +57,8 @@ class LeadIn(BaseModel):
     notes: str | None = Field(default=None, max_length=4000)
     answers: dict[str, bool | str | None] = Field(default_factory=dict, description="Qualification answers keyed "
                                                   "by the exhibitor's question id: true/false or the chosen option.")
-    scanned_at: AwareDatetime | None = Field(default=None, description="When the phone read the badge.")
+    scanned_at: Instant | None = Field(default=None, description="When the phone read the badge, at most 5 minutes "
+                                       "ahead of the server's clock; the server's time when absent.")
 
 
 class LeadBatchIn(BaseModel):
@@ -55,13 +67,17 @@ class LeadBatchIn(BaseModel):
     leads: list[LeadIn] = Field(max_length=MAX_BATCH)
 
 
+# a time the server answers with: ISO 8601, always with its offset
+SERVER_TIME = {"format": "date-time"}
+
+
 class LeadOut(BaseModel):
     id: int
-    rating: str | None
+    rating: Literal["hot", "warm", "cold"] | None
     notes: str
     answers: dict
-    created_at: str
-    updated_at: str
+    created_at: str = Field(json_schema_extra=SERVER_TIME)
+    updated_at: str = Field(json_schema_extra=SERVER_TIME)
 
 
 class VisitorOut(BaseModel):
@@ -106,7 +122,9 @@ class LeadBatchOut(BaseModel):
     results: list[LeadScanOut | LeadErrorOut]
 
 
-def _scan_of(data: LeadIn) -> BoothScan:
+def _scan_of(data: LeadIn, latest: datetime, field: str = "scanned_at") -> BoothScan:
+    """The booth scan to record; `latest` is the server's clock plus MAX_CLOCK_AHEAD."""
+    not_ahead(data.scanned_at, latest, field)
     return BoothScan(code=data.code, scan_id=data.scan_id, rating=data.rating, notes=data.notes,
                            answers=data.answers, scanned_at=data.scanned_at)
 
@@ -132,20 +150,27 @@ def _writer(request: Request) -> GroupWriter:
 async def post_lead(request: Request) -> Response:
     who = await principal(request)
     data = validate_input(LeadIn, await read_body(request))
-    result = await _writer(request).submit((who.exhibitor_id, who.id, _scan_of(data)))
+    result = await _writer(request).submit((who.exhibitor_id, who.id, _scan_of(data, utcnow() + MAX_CLOCK_AHEAD)))
     if isinstance(result, InvalidInput):
         raise result
     return FastJSONResponse(result)
 
 
-def _batch_item(index: int, data: object) -> BoothScan | dict:
+def _batch_item(index: int, data: object, latest: datetime) -> BoothScan | dict:
     """A batch item as a booth scan to record, or the error entry that takes its place."""
     try:
-        return _scan_of(LeadIn.model_validate(data))
+        return _valid_item(index, LeadIn.model_validate(data), latest)
     except ValidationError as exc:
         first = exc.errors()[0]
         return _item_error(data, ".".join([f"leads[{index}]", *(str(part) for part in first["loc"])]),
                            first["msg"])
+
+
+def _valid_item(index: int, data: LeadIn, latest: datetime) -> BoothScan | dict:
+    try:
+        return _scan_of(data, latest, f"leads[{index}].scanned_at")
+    except InvalidInput as exc:
+        return item_error(data, exc.field, exc.message)
 
 
 def _item_error(data: object, field: str, message: str) -> dict:
@@ -157,7 +182,8 @@ async def post_lead_batch(request: Request) -> Response:
     items, valid = await read_batch(request, LeadBatchIn, "leads", "a list of booth scans")
     verifier = load_signer(request.app.state.settings.data_dir).verifier
     checks = start_checks(verifier, [item.code if valid else code_of(item) for item in items])
-    parsed = [_scan_of(item) for item in items] if valid else [_batch_item(i, data) for i, data in enumerate(items)]
+    latest = utcnow() + MAX_CLOCK_AHEAD
+    parsed = [(_valid_item if valid else _batch_item)(i, item, latest) for i, item in enumerate(items)]
     entries = [(who.exhibitor_id, who.id, item) if isinstance(item, BoothScan) else None for item in parsed]
     judged = iter(await record_batch(request, checks, scan_leads, entries, "items", verifier=verifier, now=utcnow()))
     results = []
@@ -184,9 +210,11 @@ def _when(params, name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput("invalid", f"{name}: an ISO 8601 date and time with offset", field=name) from None
+        raise InvalidInput("invalid", f"{name}: {SENT_TIME}", field=name) from None
     if value.tzinfo is None:
         raise InvalidInput("invalid", f"{name}: give the offset, e.g. +08:00", field=name)
+    if not within_years(value):
+        raise InvalidInput("invalid", f"{name}: {SENT_TIME}", field=name)
     return value
 
 
@@ -219,6 +247,16 @@ async def get_leads(request: Request) -> Response:
         "X-Rows": str(download.rows), "Cache-Control": "no-store"})
 
 
+LIST_QUERY = {
+    "format": {"enum": ["json", *FORMATS], "description": "json (the default) or a file to download."},
+    "since": {"type": "string", "format": "date-time", "description": f"Leads opened at or after it: {SENT_TIME}."},
+    "until": {"type": "string", "format": "date-time", "description": f"Leads opened before it: {SENT_TIME}."},
+    "rating": {"enum": ["hot", "warm", "cold"], "description": "Only leads with this rating."},
+    "scanned_by": {"type": "integer", "minimum": 0, "description": "Only leads opened by this exhibitor user."},
+    "new_only": {"enum": ["1", "true", "yes", "0", "false", "no"], "description": "Only leads opened since this "
+                 "user's last download."},
+}
+
 routes = [
     openapi.route("/api/v1/leads", post_lead, Operation(
         "POST", "Record a booth scan: open the visitor's lead (or update it when scanned before) with rating, notes "
@@ -231,5 +269,7 @@ routes = [
     openapi.route("/api/v1/leads", get_leads, Operation(
         "GET", "The exhibitor's leads: JSON, or ?format=csv|xlsx|crm-csv as a file (filters: since, until, rating, "
         "scanned_by, new_only). Every file download is written to the audit log.", response=LeadListItem,
-        many=True, kinds=EXHIBITOR_USER, tag="leads"), name="api_lead_list"),
+        many=True, kinds=EXHIBITOR_USER, tag="leads", query=LIST_QUERY,
+        files=tuple(dict.fromkeys(kind.split(";")[0] for kind in CONTENT_TYPES.values()))),
+        name="api_lead_list"),
 ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
+from pydantic import Field as Bounds
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -49,6 +50,29 @@ LocalTime = Annotated[time, AfterValidator(_without_offset), WithJsonSchema({
     "type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
     "description": "Local time of the venue, HH:MM or HH:MM:SS.", "examples": ["09:00"],
 })]
+
+# A time a client sends (a scan's scanned_at, a filter's since and until) lies in these years: the rules and filters
+# add and subtract days and hours to it and convert it to UTC, which near year 1 or 9999 would overflow.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # excluded
+SENT_TIME = "an ISO 8601 date and time with offset, in the years 2000 to 2099"
+
+# An instant as a client sends it: with an offset (or Unix seconds), within EARLIEST and LATEST.
+Instant = Annotated[AwareDatetime, Bounds(ge=EARLIEST, lt=LATEST), WithJsonSchema({"anyOf": [
+    {"type": "string", "format": "date-time", "description": "ISO 8601 with an offset (Z or +08:00), in the years "
+     "2000 to 2099."},
+    {"type": "number", "minimum": EARLIEST.timestamp(), "exclusiveMaximum": LATEST.timestamp(),
+     "description": "Unix seconds."}]})]
+
+
+def within_years(value: date | datetime | None) -> bool:
+    """Whether a date or an aware datetime a client sent lies in the years 2000 to 2099 (see EARLIEST)."""
+    if value is None:
+        return True
+    if isinstance(value, datetime):
+        return EARLIEST <= value < LATEST
+    return EARLIEST.year <= value.year < LATEST.year
+
 
 # Ids are INTEGER columns, 32 bits on PostgreSQL: a larger number names no row, and comparing one with an id column
 # there fails ("out of range") instead of finding nothing, so callers answer "not found" before asking.

@@ -15,8 +15,9 @@ from starlette.responses import RedirectResponse, Response
 
 from .. import audit, auth
 from ..db import read_in_session, run_in_session
-from ..errors import DomainError, Forbidden, InvalidInput, Unauthorized, validate_input
-from .inputs import check_json, check_text
+from ..errors import DomainError, Forbidden, Unauthorized, validate_input
+from .bodies import read_json_body
+from .inputs import check_text
 from .templating import CSRF_SESSION_KEY
 
 T = TypeVar("T")
@@ -144,10 +145,5 @@ async def read_form(request: Request) -> FormData:
 
 
 async def read_json(request: Request, model: type[BaseModel]) -> BaseModel:
-    """A JSON body validated into `model`; a 422 that names the field otherwise."""
-    try:
-        data = await request.json()
-    except ValueError:
-        raise InvalidInput("malformed_json", "the body is not valid JSON") from None
-    check_json(await request.body(), data)
-    return validate_input(model, data)
+    """A JSON body (at most bodies.MAX_JSON_BODY) validated into `model`; a 422 that names the field otherwise."""
+    return validate_input(model, await read_json_body(request))

@@ -23,7 +23,8 @@ class ErrorBody(BaseModel):
     """What every refusal looks like; scripts branch on `error`, people read `message`."""
 
     error: str = Field(description="Stable machine code, e.g. unauthorized, forbidden, not_found, duplicate, "
-                                   "in_use, invalid, malformed_json.")
+                                   "in_use, invalid, malformed_json, control_characters, too_large, "
+                                   "internal_error.")
     message: str = Field(description="What went wrong, for people.")
     field: str | None = Field(default=None, description="The input field at fault, when there is one.")
 
@@ -34,7 +35,10 @@ ERRORS = {
     404: "No such record, or an id in the path that is not one (`not_found`).",
     409: "A value that must be unique is taken (`duplicate`, `field` names it) or the record is still in use "
          "(`in_use`).",
-    422: "The body is not JSON (`malformed_json`) or a field is not valid (`invalid`, `field` names it).",
+    413: "The body is larger than this operation's limit (`too_large`); nothing of it was read or recorded.",
+    422: "The body is not JSON or is nested too deeply (`malformed_json`), a field or query parameter is not valid "
+         "(`invalid`, `field` names it) or holds control characters such as NUL (`control_characters`).",
+    500: "The server failed (`internal_error`); nothing was recorded. Try again later.",
 }
 
 
@@ -54,6 +58,8 @@ class Operation:
     conflicts: bool = False  # may answer 409
     tag: str = ""
     parameters: Mapping[str, str] = field(default_factory=dict)  # path parameter -> description
+    query: Mapping[str, dict] = field(default_factory=dict)  # query parameter -> its schema (with a description)
+    files: tuple[str, ...] = ()  # media types the answer may also have: a file to download instead of JSON
     hot: bool = False  # called thousands of times a second by devices: bearer calls take web/hot_path.py's way
 
 
@@ -108,6 +114,9 @@ def _operation(name: str, route: Route, op: Operation, refs: dict) -> dict:
     body["parameters"] = [
         {"name": param, "in": "path", "required": True, "description": op.parameters.get(param, param),
          "schema": _param_schema(convertor)} for param, convertor in route.param_convertors.items()]
+    body["parameters"] += [{"name": param, "in": "query", "required": False, "description": schema["description"],
+                            "schema": {k: v for k, v in schema.items() if k != "description"}}
+                           for param, schema in op.query.items()]
     if op.request is not None:
         body["requestBody"] = {"required": True, "content": _json(refs[op.request, "validation"])}
     answer: dict = {"description": {201: "Created.", 204: "Done; no content."}.get(op.status, "OK.")}
@@ -116,9 +125,12 @@ def _operation(name: str, route: Route, op: Operation, refs: dict) -> dict:
         answer["content"] = _json({"type": "array", "items": schema} if op.many else schema)
     elif op.status != 204:
         answer["content"] = _json({"type": "object"})
+    for media_type in op.files:
+        answer["content"][media_type] = {"schema": {"type": "string", "format": "binary"}}
     responses = {str(op.status): answer}
     errors = ([] if op.public else [401, 403]) + ([404] if route.param_convertors else [])
-    errors += ([409] if op.conflicts else []) + ([422] if op.request is not None else [])
+    # a query string with a control character is refused on every path (web/inputs.py); every path may fail
+    errors += ([409] if op.conflicts else []) + ([413] if op.request is not None else []) + [422, 500]
     for status in errors:
         responses[str(status)] = {"description": ERRORS[status], "content": _json(refs[ErrorBody, "serialization"])}
     body["responses"] = responses

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
-from badge_scanner import api, codes
+from badge_scanner import api, codes, uploads
 from badge_scanner.codes import Signer, load_signer
 from exhibit_crm import auth
 from exhibit_crm.models import BadgeType, Gate, GateDevice, Presence, Scan, Zone, ZoneAccess
@@ -317,3 +318,56 @@ def test_a_checking_process_that_fails_leaves_its_codes_to_the_recording(client,
                           headers=bearer(show["token"])).json()["results"]
     assert [r["verdict"] for r in results] == ["accepted"] * 4
     assert results[0]["person"]["name"] == "王伟"
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_batch_body_over_the_limit_is_413_and_records_nothing(client, show, db, monkeypatch, chunked):
+    monkeypatch.setattr(uploads, "MAX_BATCH_BODY", 1000)
+    raw = json.dumps({"scans": [scan_body(show["code"], f"big-{i}") for i in range(20)]}).encode()
+    content = iter([raw[:500], raw[500:]]) if chunked else raw
+    response = client.post("/api/v1/scans/batch", content=content, headers={
+        **bearer(show["token"]), "content-type": "application/json"})
+    assert (response.status_code, response.json()["error"]) == (413, "too_large")
+    assert db(lambda s: s.exec(select(Scan)).all()) == []
+
+
+def test_a_single_scan_over_its_limit_is_413(client, show):
+    body = scan_body(show["code"], padding="x" * uploads.MAX_ITEM_BODY)
+    response = client.post("/api/v1/scans", json=body, headers=bearer(show["token"]))
+    assert (response.status_code, response.json()["error"]) == (413, "too_large")
+
+
+def test_a_batch_of_countless_tiny_items_is_refused_before_it_is_parsed(client, show, monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_BATCH_VALUES", 50)
+    response = client.post("/api/v1/scans/batch", json={"scans": [{}] * 60}, headers=bearer(show["token"]))
+    assert (response.status_code, response.json()["field"]) == (422, "scans")
+
+
+FAR_TIMES = ["0001-01-01T00:00:00+05:00", "9999-12-31", "9999-12-31T23:59:59-05:00", 0, "1999-12-31T23:59:59Z"]
+
+
+@pytest.mark.parametrize("scanned_at", FAR_TIMES)
+def test_a_scan_time_outside_the_years_2000_to_2099_is_422_naming_it(client, show, db, scanned_at):
+    response = client.post("/api/v1/scans", json=scan_body(show["code"], scanned_at=scanned_at),
+                           headers=bearer(show["token"]))
+    assert (response.status_code, response.json()["field"]) == (422, "scanned_at")
+    assert db(lambda s: s.exec(select(Scan)).all()) == []
+
+
+def test_a_batch_item_with_a_far_scan_time_gets_its_own_error_entry_every_time(client, show, db):
+    scans = [scan_body(show["code"], "near"), scan_body(show["code"], "far", scanned_at=FAR_TIMES[0])]
+    for _ in range(2):
+        response = client.post("/api/v1/scans/batch", json={"scans": scans}, headers=bearer(show["token"]))
+        assert response.status_code == 200, response.text
+        near, far = response.json()["results"]
+        assert near["verdict"] == "accepted"
+        assert (far["scan_id"], far["error"]["field"]) == ("far", "scans[1].scanned_at")
+    assert db(lambda s: s.exec(select(Scan.scan_id)).all()) == ["near"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/scans", "/api/v1/scans/batch"])
+@pytest.mark.parametrize("raw", [b"[" * 30_000 + b"]" * 30_000, b'{"scans": ' + b"[" * 5000 + b"]" * 5000 + b"}"])
+def test_json_nested_too_deeply_is_422_malformed_json(client, show, path, raw):
+    response = client.post(path, content=raw, headers={**bearer(show["token"]), "content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"] in ("malformed_json", "invalid")

@@ -72,3 +72,10 @@ def test_rows_show_the_staff_members_name_and_the_visitor_as_consent_allows(sess
     contact, card = visitor_of(session, registration_id=lead.registration_id)
     assert (contact.full_name, card.email, card.shared) == ("王伟", "wang.wei@example.cn", True)
     assert visitor_of(session, registration_id=999999) is None
+
+
+@pytest.mark.parametrize(("field", "value"), [("since", date(1, 1, 1)), ("until", date(9999, 12, 31))])
+def test_days_outside_the_years_2000_to_2099_are_refused_naming_the_filter(session, booth, field, value):
+    with pytest.raises(InvalidInput) as refused:
+        _names(session, booth, **{field: value})
+    assert refused.value.field == field

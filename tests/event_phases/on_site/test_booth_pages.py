@@ -234,6 +234,9 @@ def test_the_list_shows_our_leads_and_filters_them(ours, stand):
     assert "王伟" in hot and "李娜" not in hot
     assert "No leads yet" in ours.get("/portal/leads?since=2026-01-01&until=2026-01-02").text
     assert ours.get("/portal/leads?since=someday").status_code == 422
+    for far in ("since=0001-01-01", "until=9999-12-31"):
+        assert ours.get(f"/portal/leads?{far}").status_code == 422
+        assert _download(ours, "csv", **dict([far.split("=")])).status_code == 422
     mine = ours.get(f"/portal/leads?scanned_by={stand['ours'].id}").text
     assert "王伟" in mine.split('id="lead-list"')[1]
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pandas as pd
 import pytest
 from sqlmodel import select
 
+from badge_scanner import uploads
 from badge_scanner.codes import load_signer
 from event_phases.on_site import lead_api
 from exhibit_crm import auth
@@ -175,3 +177,61 @@ def test_each_exhibitor_sees_only_its_own_leads(client, session, stand):
     assert other_question.status_code == 422
     csv = client.get("/api/v1/leads?format=csv&scanned_by=" + str(stand["ours"].id), headers=stand["other"])
     assert csv.headers["x-rows"] == "0"
+
+
+def test_a_lead_batch_over_the_body_limit_is_413_and_records_nothing(client, session, stand, monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_BATCH_BODY", 1000)
+    batch = {"leads": [{"code": stand["shared"], "scan_id": f"big-{i}", "notes": "x" * 50} for i in range(20)]}
+    answer = client.post("/api/v1/leads/batch", headers=stand["auth"], json=batch)
+    assert (answer.status_code, answer.json()["error"]) == (413, "too_large")
+    session.expire_all()
+    assert session.scalars(select(LeadScan)).all() == []
+
+
+def test_a_lead_batch_of_countless_tiny_items_is_a_422(client, stand, monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_BATCH_VALUES", 50)
+    answer = client.post("/api/v1/leads/batch", headers=stand["auth"], json={"leads": [0] * 60})
+    assert (answer.status_code, answer.json()["field"]) == (422, "leads")
+
+
+def test_a_single_booth_scan_over_its_limit_is_413(client, stand):
+    answer = client.post("/api/v1/leads", headers=stand["auth"], json={
+        "code": stand["shared"], "scan_id": "x", "padding": "x" * uploads.MAX_ITEM_BODY})
+    assert (answer.status_code, answer.json()["error"]) == (413, "too_large")
+
+
+FAR_TIMES = ["0001-01-01T00:00:00+05:00", "9999-12-31", "9999-12-31T23:59:59-05:00", 0]
+
+
+@pytest.mark.parametrize("scanned_at", [*FAR_TIMES, (datetime.now(UTC) + timedelta(hours=1)).isoformat()])
+def test_a_booth_scan_time_far_off_or_ahead_of_the_server_is_422_naming_it(client, session, stand, scanned_at):
+    answer = client.post("/api/v1/leads", headers=stand["auth"], json={
+        "code": stand["shared"], "scan_id": "far", "scanned_at": scanned_at})
+    assert (answer.status_code, answer.json()["field"]) == (422, "scanned_at")
+    session.expire_all()
+    assert session.scalars(select(LeadScan)).all() == []
+
+
+def test_a_batch_item_with_a_far_or_future_time_gets_its_own_error_entry_every_time(client, session, stand):
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    batch = {"leads": [{"code": stand["shared"], "scan_id": "near"},
+                       {"code": stand["private"], "scan_id": "far", "scanned_at": FAR_TIMES[0]},
+                       {"code": stand["private"], "scan_id": "ahead", "scanned_at": ahead}]}
+    for _ in range(2):
+        answer = client.post("/api/v1/leads/batch", headers=stand["auth"], json=batch)
+        assert answer.status_code == 200, answer.text
+        near, far, later = answer.json()["results"]
+        assert near["verdict"] == "accepted"
+        assert (far["scan_id"], far["error"]["field"]) == ("far", "leads[1].scanned_at")
+        assert (later["scan_id"], later["error"]["field"]) == ("ahead", "leads[2].scanned_at")
+    session.expire_all()
+    assert len(session.scalars(select(LeadScan)).all()) == 1
+
+
+@pytest.mark.parametrize("name", ["since", "until"])
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_list_filters_far_off_are_a_422_naming_them(client, stand, name, value):
+    answer = client.get("/api/v1/leads", params={name: value}, headers=stand["auth"])
+    assert (answer.status_code, answer.json()["field"]) == (422, name)
+    answer = client.get("/api/v1/leads", params={name: value, "format": "csv"}, headers=stand["auth"])
+    assert (answer.status_code, answer.json()["field"]) == (422, name)

@@ -58,3 +58,33 @@ def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(back
                 capture_output=True, text=True, cwd=tmp_path,
             )
             assert done.returncode == 0, f"{kind} token:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+
+
+def test_every_operation_declares_the_errors_the_server_gives(client):
+    document = client.get("/api/v1/openapi.json").json()
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            declared = operation["responses"]
+            assert {"422", "500"} <= declared.keys(), (method, path)
+            assert ("413" in declared) == ("requestBody" in operation), (method, path)
+    error = document["components"]["schemas"]["ErrorBody"]["properties"]["error"]["description"]
+    assert all(code in error for code in ("control_characters", "too_large", "internal_error"))
+
+
+def test_the_document_declares_the_times_enums_and_limits_the_server_enforces(client):
+    document = client.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    scanned_at = schemas["ScanIn"]["properties"]["scanned_at"]["anyOf"]
+    assert scanned_at[0]["format"] == "date-time" and "2000 to 2099" in scanned_at[0]["description"]
+    assert scanned_at[1]["minimum"] == 946684800 and scanned_at[1]["exclusiveMaximum"] == 4102444800
+    offline = schemas["ScanIn"]["properties"]["offline"]["anyOf"]
+    assert {"type": "boolean"} in offline and {"enum": [0, 1]} in offline
+    assert schemas["LeadOut"]["properties"]["created_at"]["format"] == "date-time"
+    listing = {p["name"]: p["schema"] for p in document["paths"]["/api/v1/leads"]["get"]["parameters"]}
+    assert listing["rating"]["enum"] == ["hot", "warm", "cold"]
+    assert listing["format"]["enum"] == ["json", "csv", "xlsx", "crm-csv"]
+    assert listing["since"]["format"] == "date-time"
+    snapshot = {p["name"]: p["schema"] for p in document["paths"]["/api/v1/scanner/snapshot"]["get"]["parameters"]}
+    assert snapshot["cursor"]["minimum"] == 0
+    listed = document["paths"]["/api/v1/leads"]["get"]["responses"]["200"]["content"]
+    assert {"application/json", "text/csv"} <= listed.keys()
