@@ -147,3 +147,18 @@ async def read_form(request: Request) -> FormData:
 async def read_json(request: Request, model: type[BaseModel]) -> BaseModel:
     """A JSON body (at most bodies.MAX_JSON_BODY) validated into `model`; a 422 that names the field otherwise."""
     return validate_input(model, await read_json_body(request))
+
+
+async def form_action(request: Request, fn: Callable[..., object], /, *, then: str, exhibitor: bool = False,
+                      fields: Callable[[FormData], dict] | None = None, **kwargs) -> Response:
+    """A button's form (nothing to type in): CSRF checked, `fn` run as the signed-in user (for an exhibitor's user,
+    on its own exhibitor only) with `kwargs` and what `fields` takes from the form, then 303 to `then`. A refusal is
+    the service's error, answered as usual."""
+    form = await read_form(request)
+    if fields is not None:
+        kwargs.update(fields(form))
+    who = await principal(request)
+    if exhibitor:
+        kwargs["exhibitor_id"] = who.exhibitor_id
+    await run_service(request, fn, **kwargs, actor=who.actor)
+    return RedirectResponse(then, status_code=303)
