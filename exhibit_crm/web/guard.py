@@ -107,8 +107,9 @@ def page(*roles: str, kinds: tuple[str, ...] = ("staff",), login: str = "login")
     return decorate
 
 
-def api(*roles: str, kinds: tuple[str, ...] = ("staff",)) -> Callable[[Endpoint], Endpoint]:
-    """A JSON endpoint: 401 without valid credentials, 403 for the wrong kind or role."""
+def api(*roles: str, kinds: tuple[str, ...] = ("staff",), tokens_only: bool = False) -> Callable[[Endpoint], Endpoint]:
+    """A JSON endpoint: 401 without valid credentials (without a bearer token if `tokens_only`), 403 for the wrong
+    kind or role."""
 
     def decorate(endpoint: Endpoint) -> Endpoint:
         @functools.wraps(endpoint)
@@ -116,6 +117,8 @@ def api(*roles: str, kinds: tuple[str, ...] = ("staff",)) -> Callable[[Endpoint]
             who = await principal(request)
             if who is None:
                 raise Unauthorized()
+            if tokens_only and not getattr(request.state, "via_token", False):
+                raise Unauthorized("this endpoint takes a bearer token (Authorization: Bearer …), not a session")
             if not _allowed(who, kinds, roles):
                 raise Forbidden("this token may not use this endpoint")
             if request.method not in ("GET", "HEAD", "OPTIONS") and not getattr(request.state, "via_token", False):
