@@ -31,7 +31,17 @@ from .codes import (
     warm_checking_processes,
 )
 from .rules import REASONS
-from .uploads import MAX_BATCH, MAX_CLOCK_AHEAD, code_of, item_error, not_ahead, read_batch, read_body, record_batch
+from .uploads import (
+    MAX_BATCH,
+    MAX_CLOCK_AHEAD,
+    batch_route,
+    code_of,
+    item_error,
+    not_ahead,
+    read_batch,
+    read_body,
+    record_batch,
+)
 
 DEVICE = ("device",)
 # A device's gate, zone and rules are read again after this long, so a revoked device token or a changed rule
@@ -234,10 +244,8 @@ routes = [
     openapi.route("/api/v1/scans", scan, Operation(
         "POST", "Judge and record one badge scan at the device's gate; answered once it is stored.",
         request=ScanIn, response=ScanOut, kinds=DEVICE, tag="scanner", hot=True), name="api_scan"),
-    openapi.route("/api/v1/scans/batch", scan_batch, Operation(
-        "POST", "Upload scans kept while offline (at most 10,000); one result per scan in the same order. Sending a "
-        "batch again returns the same results and records nothing twice.", request=ScanBatchIn,
-        response=ScanBatchOut, kinds=DEVICE, tag="scanner", hot=True), name="api_scan_batch"),
+    batch_route("/api/v1/scans/batch", scan_batch, what="scans", request=ScanBatchIn, response=ScanBatchOut,
+                kinds=DEVICE, tag="scanner", name="api_scan_batch"),
     openapi.route("/api/v1/scanner/snapshot", scanner_snapshot, Operation(
         "GET", "What the device needs to judge badges offline: the public key, days and hours, its zone's rules and "
         "the revoked or superseded badge versions after ?cursor=.", response=Snapshot, kinds=DEVICE,

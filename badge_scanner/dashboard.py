@@ -20,7 +20,6 @@ from exhibit_crm.models import (
     GateDevice,
     Presence,
     Scan,
-    Series,
     Zone,
 )
 
@@ -244,14 +243,6 @@ def dashboard(session: Session, *, edition_id: int, now: datetime, day: date | N
         "disagreements": [asdict(scan) for scan in offline_disagreements(session, edition_id=edition_id)],
         "double_entries": [asdict(entry) for entry in double_entries(session, edition_id=edition_id)],
     }
-
-
-def editions(session: Session) -> list[dict]:
-    """The editions whose gates staff can watch, newest first."""
-    rows = session.execute(select(Edition, Series).join(Series, Series.id == Edition.series_id)
-                           .order_by(Edition.year.desc(), Edition.name, Edition.id))
-    return [{"id": edition.id, "name": edition.name, "series": series.name, "series_zh": series.name_zh,
-             "venue": edition.venue} for edition, series in rows]
 
 
 def dashboard_page(session: Session, *, edition_id: int, now: datetime) -> dict:

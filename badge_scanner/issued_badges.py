@@ -149,14 +149,8 @@ def mark_collected(session: Session, *, registration_id: int, actor: audit.Actor
     registration = _locked(session, registration_id)
     if registration.status == "cancelled":
         raise Conflict("registration_cancelled", "a cancelled registration gets no badge")
-    if registration.collected_at is not None:
-        return registration
-    registration.collected_at = utcnow()
-    session.add(registration)
-    audit.log(session, "badge_scanner.badge.collected", actor=actor, obj=registration,
-              data={"badge_version": registration.badge_version})
-    session.flush()
-    return registration
+    return audit.first_time(session, registration, "collected_at", "badge_scanner.badge.collected", actor=actor,
+                            data={"badge_version": registration.badge_version})
 
 
 def resolve(session: Session, *, code: str, verifier: Verifier) -> Registration:

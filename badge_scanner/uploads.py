@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.routing import Route
 
 from exhibit_crm.errors import InvalidInput
 from exhibit_crm.group_commit import run_in_turn
+from exhibit_crm.web import openapi
 from exhibit_crm.web.bodies import parse_json, read_raw
 from exhibit_crm.web.inputs import check_text, looks_like_control_characters
 
@@ -101,3 +103,12 @@ async def record_batch(request: Request, checks: BatchChecks, fn, entries: list,
         return results
 
     return await run_in_threadpool(run_in_turn, request.app.state.engine, chunk_by_chunk)
+
+
+def batch_route(path: str, endpoint, *, what: str, request: type[BaseModel], response: type[BaseModel],
+                kinds: tuple[str, ...], tag: str, name: str) -> Route:
+    """The POST of an offline batch, declared with the promise every batch upload makes."""
+    return openapi.route(path, endpoint, openapi.Operation(
+        "POST", f"Upload {what} kept while offline (at most {MAX_BATCH:,}); one result per scan in the same order. "
+        "Sending a batch again returns the same results and records nothing twice.", request=request,
+        response=response, kinds=kinds, tag=tag, hot=True), name=name)

@@ -14,6 +14,7 @@ from exhibit_crm.errors import InvalidInput
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.models import utcnow
+from exhibit_crm.web.edition_choice import choose_edition
 from exhibit_crm.web.guard import api, page, read_service
 from exhibit_crm.web.templating import NavItem, render
 
@@ -48,9 +49,7 @@ async def gate_page(request: Request) -> Response:
     return response
 
 
-@page(*ROLES)
-async def gate_editions(request: Request) -> Response:
-    return render(request, "gate/editions.html", {"editions": await read_service(request, dashboard.editions)})
+gate_editions = choose_edition("gate/editions.html", *ROLES)
 
 
 def _day(request: Request) -> date | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from .models import AuditLog
+from .models import AuditLog, utcnow
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Actor:
 
 SYSTEM = Actor("system", None, "system")
 CLI = Actor("cli", None, "command line")
+T = TypeVar("T")
 
 
 def log(session: Session, action: str, *, actor: Actor, obj: object | None = None, data: dict | None = None) -> None:
@@ -47,3 +49,14 @@ def log_many(session: Session, action: str, *, actor: Actor, object_type: str,
         # bulk path and execution layers cost more than the insert
         session.flush()
         session.connection().execute(insert(AuditLog.__table__), rows)
+
+
+def first_time(session: Session, row: T, column: str, action: str, *, actor: Actor, data: dict) -> T:
+    """Record the moment something first happened to `row` (a badge collected, an exhibitor arrived) in `column`,
+    with its audit entry; once it is set, a repeat changes nothing."""
+    if getattr(row, column) is None:
+        setattr(row, column, utcnow())
+        session.add(row)
+        log(session, action, actor=actor, obj=row, data=data)
+        session.flush()
+    return row

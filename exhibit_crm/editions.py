@@ -191,9 +191,48 @@ def series_listing(session: Session) -> list[dict]:
 
 
 def series_page_data(session: Session, *, series_id: int) -> dict:
-    """A series and its """
+    """A series and its editions."""
     return {"series": get(session, "series", id=series_id),
             "editions": list_of(session, "edition", parent_id=series_id)}
+
+
+@dataclass(frozen=True)
+class EditionChoice:
+    """An edition as the pages that let staff choose one show it: with its series' names."""
+
+    id: int
+    name: str
+    year: int
+    venue: str
+    timezone: str
+    series_name: str
+    series_name_zh: str
+
+    def series_label(self, language: str) -> str:
+        return self.series_name_zh if language == "zh-CN" and self.series_name_zh else self.series_name
+
+
+def _editions_with_series():
+    return select(Edition, Series).join(Series, Series.id == Edition.series_id)
+
+
+def _choice(edition: Edition, series: Series) -> EditionChoice:
+    return EditionChoice(id=edition.id, name=edition.name, year=edition.year, venue=edition.venue,
+                         timezone=edition.timezone, series_name=series.name, series_name_zh=series.name_zh)
+
+
+def choices(session: Session) -> list[EditionChoice]:
+    """Every edition, newest first, for the pages where staff choose the edition they work for."""
+    rows = session.execute(_editions_with_series().order_by(Edition.year.desc(), Edition.name, Edition.id))
+    return [_choice(edition, series) for edition, series in rows]
+
+
+def choice(session: Session, *, edition_id: int) -> EditionChoice:
+    """One edition with its series' names; NotFound if there is none."""
+    row = session.execute(_editions_with_series().where(Edition.id == edition_id)).first()
+    if row is None:
+        raise NotFound("edition", edition_id)
+    return _choice(*row)
 
 
 def delete_edition(session: Session, *, id: int, actor: audit.Actor) -> int:

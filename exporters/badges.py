@@ -6,10 +6,12 @@ from __future__ import annotations
 import functools
 import io
 import math
+import tomllib
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import resources
 
 import qrcode
 import qrcode.util
@@ -64,47 +66,32 @@ class Slot:
 
 @dataclass(frozen=True)
 class Spec:
+    """One badge stock (badge_layouts.toml): its size and where each part of the badge goes."""
+
     width: float
     height: float
     edition: Slot
-    # name and company are centred together in the space from the name's box to the bottom of the company's
     name: Slot
     company: Slot
     qr: Box
     band: Box
     type_zh: Slot
     type_en: Slot
-    # the band's one text when the type has no separate Chinese name
     type_only: Slot
 
+    @classmethod
+    def of(cls, data: dict) -> Spec:
+        slots = {key: Slot(Box(*value.pop("box")), **value) for key, value in data.items() if isinstance(value, dict)}
+        boxes = {key: Box(*value) for key, value in data.items() if isinstance(value, list)}
+        return cls(width=data["width"], height=data["height"], **slots, **boxes)
 
-SPECS = {
-    # A6 portrait, the common badge-holder insert: everything stacked and centred.
-    "A6": Spec(
-        width=105, height=148,
-        edition=Slot(Box(7, 5, 91, 11), 11, 6),
-        name=Slot(Box(7, 18, 91, 30), 40, 20, bold=True),
-        company=Slot(Box(7, 50, 91, 13), 16, 9),
-        qr=Box(32.5, 67, 40, 40),
-        band=Box(0, 113, 105, 35),
-        type_zh=Slot(Box(7, 116, 91, 15), 30, 12, bold=True, wrap=False),
-        type_en=Slot(Box(7, 132, 91, 11), 16, 8, wrap=False),
-        type_only=Slot(Box(7, 116, 91, 27), 30, 12, bold=True),
-    ),
-    # 4×3 in landscape (4 in wide): the stock of 4-inch desktop badge and label printers, whose print head spans the
-    # 4-inch side, and of horizontal badge holders; the name gets the left column, the QR the right.
-    "4x3in": Spec(
-        width=101.6, height=76.2,
-        edition=Slot(Box(5, 3.5, 91.6, 7), 9, 5),
-        name=Slot(Box(5, 12, 57, 21), 28, 14, bold=True),
-        company=Slot(Box(5, 35, 57, 11), 12, 7),
-        qr=Box(64.6, 12, 33, 33),
-        band=Box(0, 50, 101.6, 26.2),
-        type_zh=Slot(Box(5, 52, 91.6, 12), 22, 10, bold=True, wrap=False),
-        type_en=Slot(Box(5, 64.5, 91.6, 8), 12, 7, wrap=False),
-        type_only=Slot(Box(5, 52.5, 91.6, 21), 22, 10, bold=True),
-    ),
-}
+
+def _specs() -> dict[str, Spec]:
+    with resources.files(__package__).joinpath("badge_layouts.toml").open("rb") as file:
+        return {name: Spec.of(data) for name, data in tomllib.load(file).items()}
+
+
+SPECS = _specs()
 _NAME_GAP = 2.0
 
 

@@ -26,7 +26,7 @@ from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.models import LeadQuestion, utcnow
 from exhibit_crm.models.exhibitors import LEAD_RATINGS
-from exhibit_crm.web.guard import api, page, principal, read_form, read_json, read_service, run_service
+from exhibit_crm.web.guard import api, form_action, page, principal, read_form, read_json, read_service, run_service
 from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.leads import FORMATS
@@ -257,21 +257,17 @@ async def _save_question(request: Request, question_id: int | None) -> Response:
 
 @booth_page
 async def delete_question(request: Request) -> Response:
-    await read_form(request)
-    who = await _who(request)
-    await run_service(request, booth.delete_question, exhibitor_id=who.exhibitor_id,
-                      question_id=request.path_params["question_id"], actor=who.actor)
-    return RedirectResponse(request.url_for("booth_questions").path + "?done=deleted", status_code=303)
+    return await form_action(request, booth.delete_question, exhibitor=True,
+                             question_id=request.path_params["question_id"],
+                             then=request.url_for("booth_questions").path + "?done=deleted")
 
 
 @booth_page
 async def move_question(request: Request) -> Response:
-    form = await read_form(request)
-    who = await _who(request)
-    await run_service(request, booth.move_question, exhibitor_id=who.exhibitor_id,
-                      question_id=request.path_params["question_id"], up=form.get("direction") == "up",
-                      actor=who.actor)
-    return RedirectResponse(request.url_for("booth_questions").path, status_code=303)
+    return await form_action(request, booth.move_question, exhibitor=True,
+                             question_id=request.path_params["question_id"],
+                             fields=lambda form: {"up": form.get("direction") == "up"},
+                             then=request.url_for("booth_questions").path)
 
 
 # The dashboard.

@@ -16,21 +16,18 @@ from sqlmodel import Field, Session, SQLModel
 
 from badge_scanner import issued_badges as badges
 from badge_scanner.codes import Signer, Verifier
-from exhibit_crm import audit, contacts
+from exhibit_crm import audit, contacts, editions
 from exhibit_crm.answers import FormRefused, check_answers
 from exhibit_crm.db import found
-from exhibit_crm.errors import Conflict, DomainError, InvalidInput, NotFound, validate_input
+from exhibit_crm.errors import Conflict, DomainError, InvalidInput, validate_input
 from exhibit_crm.models import (
     AuditLog,
     BadgeType,
     Company,
     Contact,
-    Edition,
     Exhibitor,
     Registration,
     RegistrationQuestion,
-    Series,
-    utcnow,
 )
 
 from . import search
@@ -56,17 +53,6 @@ class WalkInRefused(FormRefused):
 
 
 @dataclass(frozen=True)
-class DeskEdition:
-    id: int
-    name: str
-    year: int
-    venue: str
-    timezone: str
-    series_name: str
-    series_name_zh: str
-
-
-@dataclass(frozen=True)
 class Answer:
     key: str
     label: str
@@ -79,7 +65,7 @@ class RegistrationView:
     """Everything the person page shows of one registration."""
 
     id: int
-    edition: DeskEdition
+    edition: editions.EditionChoice
     contact_id: int
     full_name: str
     company: str
@@ -115,7 +101,7 @@ class Arrival:
 
 @dataclass(frozen=True)
 class ArrivalBoard:
-    edition: DeskEdition
+    edition: editions.EditionChoice
     rows: list[Arrival]
     total: int
     missing: int
@@ -128,28 +114,7 @@ def desk_status(registration: Registration) -> str:
     return "collected" if registration.collected_at is not None else "registered"
 
 
-# Editions and the desk's own page.
-
-def _desk_edition(edition: Edition, series: Series) -> DeskEdition:
-    return DeskEdition(id=edition.id, name=edition.name, year=edition.year, venue=edition.venue,
-                       timezone=edition.timezone, series_name=series.name, series_name_zh=series.name_zh)
-
-
-def desk_editions(session: Session) -> list[DeskEdition]:
-    """The editions a desk can work for, newest first."""
-    rows = session.execute(select(Edition, Series).join(Series, Series.id == Edition.series_id)
-                           .order_by(Edition.year.desc(), Edition.name, Edition.id))
-    return [_desk_edition(edition, series) for edition, series in rows]
-
-
-def desk_edition(session: Session, *, edition_id: int) -> DeskEdition:
-    """One edition as the desk shows it; NotFound if there is none."""
-    row = session.execute(select(Edition, Series).join(Series, Series.id == Edition.series_id)
-                          .where(Edition.id == edition_id)).first()
-    if row is None:
-        raise NotFound("edition", edition_id)
-    return _desk_edition(*row)
-
+# The desk's own page.
 
 def badge_types(session: Session, *, edition_id: int) -> list[BadgeType]:
     return list(session.scalars(select(BadgeType).where(BadgeType.edition_id == edition_id).order_by(BadgeType.id)))
@@ -175,13 +140,13 @@ def find(session: Session, *, edition_id: int, query: str, verifier: Verifier | 
 
 def desk_home(session: Session, *, edition_id: int, query: str, verifier: Verifier | None, limit: int = 20) -> dict:
     """The desk page: its edition, and the people found for the search box's text."""
-    return {"edition": desk_edition(session, edition_id=edition_id),
+    return {"edition": editions.choice(session, edition_id=edition_id),
             "hits": find(session, edition_id=edition_id, query=query, verifier=verifier, limit=limit)}
 
 
 def walk_in_form(session: Session, *, edition_id: int) -> dict:
     """What the walk-in form offers: the edition, its badge types and its required questions."""
-    return {"edition": desk_edition(session, edition_id=edition_id),
+    return {"edition": editions.choice(session, edition_id=edition_id),
             "badge_types": badge_types(session, edition_id=edition_id),
             "questions": questions(session, edition_id=edition_id, required_only=True)}
 
@@ -202,7 +167,7 @@ def walk_in_prefill(query: str) -> dict[str, str]:
 
 def walk_in(session: Session, *, edition_id: int, form: WalkInIn, actor: audit.Actor) -> Registration:
     """Register a person at the desk, reusing their contact and their registration if we know them already."""
-    edition = desk_edition(session, edition_id=edition_id)
+    edition = editions.choice(session, edition_id=edition_id)
     person, badge_type, answers = _checked(session, edition_id=edition.id, form=form)
     contact, contact_created = contacts.upsert_contact(session, data=person, source=SOURCE, actor=actor)
     registration, created = contacts.register(session, contact_id=contact.id, edition_id=edition.id,
@@ -267,7 +232,7 @@ def registration_view(session: Session, *, edition_id: int, registration_id: int
                                                      AuditLog.object_id == registration.id)
                               .order_by(AuditLog.id.desc()).limit(HISTORY_LIMIT))
     return RegistrationView(
-        id=registration.id, edition=desk_edition(session, edition_id=edition_id), contact_id=contact.id,
+        id=registration.id, edition=editions.choice(session, edition_id=edition_id), contact_id=contact.id,
         full_name=contact.full_name, company=company.name if company else "", title=contact.title,
         email=contact.email, phone=contact.phone, badge_type_name=badge_type.name,
         badge_type_name_zh=badge_type.name_zh, badge_color=badge_type.color, source=registration.source,
@@ -348,7 +313,7 @@ def _booth(exhibitor: Exhibitor) -> str:
 
 def arrival_board(session: Session, *, edition_id: int, only_missing: bool = False) -> ArrivalBoard:
     """The move-in page: the edition, its exhibitors (all or those still missing) and how many are missing."""
-    edition = desk_edition(session, edition_id=edition_id)
+    edition = editions.choice(session, edition_id=edition_id)
     missing = session.scalar(select(func.count()).select_from(Exhibitor).where(
         Exhibitor.edition_id == edition_id, Exhibitor.arrived_at.is_(None), Exhibitor.status != "cancelled"))
     total = session.scalar(select(func.count()).select_from(Exhibitor).where(Exhibitor.edition_id == edition_id))
@@ -361,11 +326,5 @@ def check_in_exhibitor(session: Session, *, exhibitor_id: int, edition_id: int, 
     exhibitor = found(session, Exhibitor, exhibitor_id, what="exhibitor", lock=True, edition_id=edition_id)
     if exhibitor.status == "cancelled":
         raise Conflict("exhibitor_cancelled", "a cancelled exhibitor does not move in")
-    if exhibitor.arrived_at is not None:
-        return exhibitor
-    exhibitor.arrived_at = utcnow()
-    session.add(exhibitor)
-    audit.log(session, "event_phases.on_site.exhibitor.arrived", actor=actor, obj=exhibitor,
-              data={"edition_id": edition_id})
-    session.flush()
-    return exhibitor
+    return audit.first_time(session, exhibitor, "arrived_at", "event_phases.on_site.exhibitor.arrived", actor=actor,
+                            data={"edition_id": edition_id})

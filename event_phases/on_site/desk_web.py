@@ -17,6 +17,7 @@ from starlette.routing import Route
 from badge_scanner.codes import Signer, load_signer
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
+from exhibit_crm.web.edition_choice import choose_edition
 from exhibit_crm.web.forms import FormError
 from exhibit_crm.web.guard import acting_user, page, read_form, read_service, run_service
 from exhibit_crm.web.refusals import REFUSALS, refusal_message
@@ -53,9 +54,7 @@ def _local_time(timezone: str) -> Callable[[datetime | None], str]:
 
 # Choosing the edition, and the desk page with its search box.
 
-@page(*ROLES)
-async def editions(request: Request) -> Response:
-    return render(request, "desk/editions.html", {"editions": await read_service(request, desk.desk_editions)})
+editions = choose_edition("desk/editions.html", *ROLES)
 
 
 @page(*ROLES)

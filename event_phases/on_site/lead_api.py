@@ -23,6 +23,7 @@ from badge_scanner.leads import REASONS, BoothScan, LeadFilter, LeadRow, lead_ro
 from badge_scanner.uploads import (
     MAX_BATCH,
     MAX_CLOCK_AHEAD,
+    batch_route,
     code_of,
     item_error,
     not_ahead,
@@ -262,10 +263,8 @@ routes = [
         "POST", "Record a booth scan: open the visitor's lead (or update it when scanned before) with rating, notes "
         "and answers. A repeated scan_id returns the lead and records nothing.", request=LeadIn,
         response=LeadScanOut, kinds=EXHIBITOR_USER, tag="leads", hot=True), name="api_lead_scan"),
-    openapi.route("/api/v1/leads/batch", post_lead_batch, Operation(
-        "POST", "Upload booth scans kept while offline (at most 10,000); one result per scan in the same order. "
-        "Sending a batch again returns the same results and records nothing twice.", request=LeadBatchIn,
-        response=LeadBatchOut, kinds=EXHIBITOR_USER, tag="leads", hot=True), name="api_lead_batch"),
+    batch_route("/api/v1/leads/batch", post_lead_batch, what="booth scans", request=LeadBatchIn,
+                response=LeadBatchOut, kinds=EXHIBITOR_USER, tag="leads", name="api_lead_batch"),
     openapi.route("/api/v1/leads", get_leads, Operation(
         "GET", "The exhibitor's leads: JSON, or ?format=csv|xlsx|crm-csv as a file (filters: since, until, rating, "
         "scanned_by, new_only). Every file download is written to the audit log.", response=LeadListItem,

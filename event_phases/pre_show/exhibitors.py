@@ -96,11 +96,6 @@ def edition_of(session: Session, *, edition_id: int) -> Edition:
     return edition
 
 
-def editions(session: Session) -> list[Edition]:
-    """Every edition, newest first, for choosing whose exhibitors to manage."""
-    return list(session.scalars(select(Edition).order_by(Edition.year.desc(), Edition.name, Edition.id)))
-
-
 def categories(session: Session, *, edition_id: int) -> list[ProductCategory]:
     """The edition-wide product categories exhibitors pick from."""
     return list(session.scalars(select(ProductCategory).where(ProductCategory.edition_id == edition_id)

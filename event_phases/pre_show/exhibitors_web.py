@@ -17,6 +17,7 @@ from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.models.exhibitors import EXHIBITOR_STATUSES
 from exhibit_crm.security import session_secret
+from exhibit_crm.web.edition_choice import choose_edition
 from exhibit_crm.web.forms import FormError
 from exhibit_crm.web.guard import acting_user, page, read_form, read_service, run_service
 from exhibit_crm.web.refusals import REFUSALS, refusal_message
@@ -44,9 +45,7 @@ def _edition_id(request: Request) -> int:
 
 # The edition's exhibitors.
 
-@page(*ROLES)
-async def edition_list(request: Request) -> Response:
-    return render(request, "exhibitors/editions.html", {"editions": await read_service(request, exhibitors.editions)})
+edition_list = choose_edition("exhibitors/editions.html", *ROLES)
 
 
 @page(*ROLES)

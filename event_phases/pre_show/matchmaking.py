@@ -57,11 +57,7 @@ class InterestedVisitor:
     title: str | None
     company: str
     badge_type: str
-    categories: tuple[Category, ...]
-
-    @property
-    def score(self) -> int:
-        return len(self.categories)
+    categories: tuple[Category, ...]  # the more, the better the match: the list comes best first
 
 
 def interests_from_answers(questions: Iterable[RegistrationQuestion], answers: dict) -> set[str]:

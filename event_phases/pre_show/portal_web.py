@@ -19,7 +19,7 @@ from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.security import password_work
 from exhibit_crm.web.forms import FormError
-from exhibit_crm.web.guard import page, principal, read_form, read_service, run_service, start_session
+from exhibit_crm.web.guard import form_action, page, principal, read_form, read_service, run_service, start_session
 from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import badge_pdf
@@ -109,11 +109,9 @@ async def add_staff(request: Request) -> Response:
 
 @portal_page
 async def remove_staff(request: Request) -> Response:
-    await read_form(request)
-    who = await _who(request)
-    await run_service(request, portal.remove_staff, exhibitor_id=who.exhibitor_id,
-                      registration_id=request.path_params["registration_id"], actor=who.actor)
-    return RedirectResponse(request.url_for("portal").path + "?done=removed#staff", status_code=303)
+    return await form_action(request, portal.remove_staff, exhibitor=True,
+                             registration_id=request.path_params["registration_id"],
+                             then=request.url_for("portal").path + "?done=removed#staff")
 
 
 @portal_page

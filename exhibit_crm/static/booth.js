@@ -24,46 +24,28 @@
   var online = null;
   var flushing = false;
 
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
-  }
+  var shared = window.OfflineScans;
+  var format = shared.format.bind(shared);
 
-  function queue() {
-    try { return JSON.parse(localStorage.getItem(KEY)) || []; } catch (e) { return []; }
-  }
+  function queue() { return shared.storedList(KEY); }
+
+  function showNet() { shared.showNet(net, online, queue().length, text, "yes"); }
 
   function saveQueue(items) {
-    localStorage.setItem(KEY, JSON.stringify(items));
+    shared.storeList(KEY, items);
     showNet();
   }
 
-  function newScanId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return "b-" + Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
-  }
-
   function call(path, payload, timeoutMs) {
-    var controller = new AbortController();
-    var timer = setTimeout(function () { controller.abort(); }, timeoutMs || TIMEOUT_MS);
-    return fetch(path, {
-      method: "POST", cache: "no-store", signal: controller.signal, credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json",
-                "X-CSRF-Token": root.getAttribute("data-csrf")},
-      body: JSON.stringify(payload)
-    }).finally(function () { clearTimeout(timer); });
+    // the booth page runs in the signed-in session: its cookie and the page's CSRF token
+    return shared.timedFetch(path, {method: "POST", credentials: "same-origin", payload: payload,
+                                    headers: {"X-CSRF-Token": root.getAttribute("data-csrf")}},
+                             timeoutMs || TIMEOUT_MS);
   }
 
   function setOnline(value) {
     online = value;
     showNet();
-  }
-
-  function showNet() {
-    var waiting = queue().length;
-    net.setAttribute("data-online", online === false ? "no" : "yes");
-    net.textContent = (online === false ? text.offline : text.online) +
-      (waiting ? " · " + format(text.waiting, {n: waiting}) : "");
   }
 
   function say(words, kind) {
@@ -78,7 +60,7 @@
   // Reading a badge.
 
   function submit(code) {
-    var item = {code: code, scan_id: newScanId(), scanned_at: new Date().toISOString()};
+    var item = {code: code, scan_id: shared.newScanId("b-"), scanned_at: new Date().toISOString()};
     say("");
     if (queue().length) { keep(item); return; }
     call(root.getAttribute("data-scan-url"), item).then(function (response) {
@@ -187,7 +169,7 @@
     var code = current.code;
     done.then(function (saved) {
       if (saved) { after(); return; }
-      var item = {code: code, scan_id: newScanId(), scanned_at: new Date().toISOString(), notes: data.notes,
+      var item = {code: code, scan_id: shared.newScanId("b-"), scanned_at: new Date().toISOString(), notes: data.notes,
                   answers: data.answers};
       if (data.rating) item.rating = data.rating;
       saveQueue(queue().concat([item]));
@@ -213,18 +195,10 @@
     var waiting = queue();
     if (flushing || !waiting.length) return;
     flushing = true;
-    var batch = waiting.slice(0, BATCH_MAX);
-    call(root.getAttribute("data-batch-url"), {leads: batch}, BATCH_TIMEOUT_MS).then(function (response) {
-      if (response.status === 401 || response.status === 403) { signedOut(); return; }
-      if (!response.ok) throw new Error("batch " + response.status);
-      return response.json().then(function () {
-        var sent = {};
-        batch.forEach(function (item) { sent[item.scan_id] = true; });
-        saveQueue(queue().filter(function (item) { return !sent[item.scan_id]; }));
-        setOnline(true);
-        if (queue().length) flushSoon();
-      });
-    }).catch(function () { setOnline(false); }).finally(function () { flushing = false; });
+    var url = root.getAttribute("data-batch-url");
+    shared.flush({items: queue, save: saveQueue, refused: signedOut, online: setOnline, again: flushSoon,
+                  send: function (batch) { return call(url, {leads: batch}, BATCH_TIMEOUT_MS); }},
+                 BATCH_MAX).finally(function () { flushing = false; });
   }
 
   document.getElementById("scan-form").addEventListener("submit", function (event) {

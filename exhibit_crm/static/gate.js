@@ -32,9 +32,8 @@
   var chain = Promise.resolve();
   var staleTimer = null;
 
-  function format(message, values) {
-    return message.replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
-  }
+  var shared = window.OfflineScans;
+  var format = shared.format.bind(shared);
 
   // The token, the snapshot and the queue live in localStorage, so a reload while offline loses nothing.
 
@@ -55,30 +54,19 @@
   }
 
   function queue() {
-    try { return JSON.parse(localStorage.getItem(KEY + "queue")) || []; } catch (e) { return []; }
+    return shared.storedList(KEY + "queue");
   }
 
   function saveQueue(items) {
-    localStorage.setItem(KEY + "queue", JSON.stringify(items));
+    shared.storeList(KEY + "queue", items);
     showNet();
-  }
-
-  function newScanId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
   }
 
   // Talking to the scanner API.
 
   function call(method, path, payload, timeoutMs) {
-    var controller = new AbortController();
-    var timer = setTimeout(function () { controller.abort(); }, timeoutMs || ONLINE_TIMEOUT_MS);
-    return fetch(path, {
-      method: method, cache: "no-store", signal: controller.signal, credentials: "omit",
-      headers: {"Authorization": "Bearer " + token, "Content-Type": "application/json", "Accept": "application/json"},
-      body: payload === undefined ? undefined : JSON.stringify(payload)
-    }).finally(function () { clearTimeout(timer); });
+    return shared.timedFetch(path, {method: method, credentials: "omit", payload: payload,
+                                    headers: {"Authorization": "Bearer " + token}}, timeoutMs || ONLINE_TIMEOUT_MS);
   }
 
   function setOnline(value) {
@@ -87,10 +75,7 @@
   }
 
   function showNet() {
-    var waiting = queue().length;
-    net.setAttribute("data-online", online === null ? "unknown" : online ? "yes" : "no");
-    net.textContent = (online === false ? text.offline : text.online) +
-      (waiting ? " · " + format(text.waiting, {n: waiting}) : "");
+    shared.showNet(net, online, queue().length, text, "unknown");
   }
 
   function refused() {
@@ -229,7 +214,7 @@
   }
 
   function scan(code) {
-    var item = {code: code, direction: direction, scan_id: newScanId(), scanned_at: new Date().toISOString()};
+    var item = {code: code, direction: direction, scan_id: shared.newScanId(""), scanned_at: new Date().toISOString()};
     if (!token) { body.setAttribute("data-state", "no-token"); return null; }
     var direct = queue().length ? Promise.resolve(null) : sendOne(item);
     return direct.then(function (answered) {
@@ -264,19 +249,9 @@
     var waiting = queue();
     if (flushing || !waiting.length || !token) return;
     flushing = true;
-    var batch = waiting.slice(0, BATCH_MAX);
-    call("POST", "/api/v1/scans/batch", {scans: batch}, BATCH_TIMEOUT_MS).then(function (response) {
-      if (response.status === 401 || response.status === 403) { refused(); return; }
-      if (!response.ok) throw new Error("batch " + response.status);
-      return response.json().then(function () {
-        // the same scan ids sent again get the same answers, so a lost reply here costs nothing
-        var sent = {};
-        batch.forEach(function (item) { sent[item.scan_id] = true; });
-        saveQueue(queue().filter(function (item) { return !sent[item.scan_id]; }));
-        setOnline(true);
-        if (queue().length) flushSoon();
-      });
-    }).catch(function () { setOnline(false); }).finally(function () { flushing = false; });
+    var send = function (batch) { return call("POST", "/api/v1/scans/batch", {scans: batch}, BATCH_TIMEOUT_MS); };
+    shared.flush({items: queue, save: saveQueue, send: send, refused: refused, online: setOnline, again: flushSoon},
+                 BATCH_MAX).finally(function () { flushing = false; });
   }
 
   // The answer: full screen colour, name, reason, and a beep.

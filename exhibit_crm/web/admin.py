@@ -95,18 +95,27 @@ async def _series_page(request: Request, failed: Failure | None = None) -> Respo
     return _render(request, "admin/series.html", {**data, "timezones": timezones()}, failed)
 
 
-@page("admin")
-async def series_detail(request: Request) -> Response:
-    series_id = request.path_params["series_id"]
-    if request.method == "GET":
-        return await _series_page(request)
+def _detail(kind: str, param: str, route: str, page_again: PageAgain):
+    """The page of one series or edition: GET shows it, POST saves its form."""
 
-    async def save(form: FormData) -> str:
-        await run_service(request, editions.update, kind="series", id=series_id, data=form_data("series", form),
-                          actor=await acting_user(request))
-        return _path(request, "admin_series", series_id=series_id)
+    @page("admin")
+    async def detail(request: Request) -> Response:
+        ident = request.path_params[param]
+        if request.method == "GET":
+            return await page_again(request)
 
-    return await _post(request, form_id="series", kind="series", action=save, page_again=_series_page)
+        async def save(form: FormData) -> str:
+            await run_service(request, editions.update, kind=kind, id=ident, data=form_data(kind, form),
+                              actor=await acting_user(request))
+            return _path(request, route, **{param: ident})
+
+        return await _post(request, form_id=kind, kind=kind, action=save, page_again=page_again)
+
+    detail.__name__ = f"{kind}_detail"
+    return detail
+
+
+series_detail = _detail("series", "series_id", "admin_series", _series_page)
 
 
 @page("admin")
@@ -137,18 +146,7 @@ async def _edition_page(request: Request, failed: Failure | None = None) -> Resp
     return _render(request, "admin/edition.html", {**overview, "options": options, "timezones": timezones()}, failed)
 
 
-@page("admin")
-async def edition_detail(request: Request) -> Response:
-    edition_id = request.path_params["edition_id"]
-    if request.method == "GET":
-        return await _edition_page(request)
-
-    async def save(form: FormData) -> str:
-        await run_service(request, editions.update, kind="edition", id=edition_id, data=form_data("edition", form),
-                          actor=await acting_user(request))
-        return _path(request, "admin_edition", edition_id=edition_id)
-
-    return await _post(request, form_id="edition", kind="edition", action=save, page_again=_edition_page)
+edition_detail = _detail("edition", "edition_id", "admin_edition", _edition_page)
 
 
 @page("admin")

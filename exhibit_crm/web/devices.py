@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import devices
 from ..errors import InvalidInput
 from ..i18n import gettext as _
 from .forms import Failure
-from .guard import acting_user, page, read_form, read_service, run_service
+from .guard import acting_user, form_action, page, read_form, read_service, run_service
 from .refusals import REFUSALS
 from .templating import render
 
@@ -74,12 +74,10 @@ async def device_register(request: Request) -> Response:
 
 @page("admin")
 async def device_revoke(request: Request) -> Response:
-    await read_form(request)
     edition_id = request.path_params["edition_id"]
-    await run_service(request, devices.revoke_device, edition_id=edition_id,
-                      device_id=request.path_params["device_id"], actor=await acting_user(request))
     target = request.url_for("admin_devices", edition_id=edition_id).path
-    return RedirectResponse(f"{target}?revoked=1", status_code=303)
+    return await form_action(request, devices.revoke_device, edition_id=edition_id,
+                             device_id=request.path_params["device_id"], then=f"{target}?revoked=1")
 
 
 # Registering posts to .../devices/new: a POST to .../devices would be taken by the admin pages' part route.

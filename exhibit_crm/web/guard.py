@@ -107,8 +107,9 @@ def page(*roles: str, kinds: tuple[str, ...] = ("staff",), login: str = "login")
     return decorate
 
 
-def api(*roles: str, kinds: tuple[str, ...] = ("staff",)) -> Callable[[Endpoint], Endpoint]:
-    """A JSON endpoint: 401 without valid credentials, 403 for the wrong kind or role."""
+def api(*roles: str, kinds: tuple[str, ...] = ("staff",), tokens_only: bool = False) -> Callable[[Endpoint], Endpoint]:
+    """A JSON endpoint: 401 without valid credentials (without a bearer token if `tokens_only`), 403 for the wrong
+    kind or role."""
 
     def decorate(endpoint: Endpoint) -> Endpoint:
         @functools.wraps(endpoint)
@@ -116,6 +117,8 @@ def api(*roles: str, kinds: tuple[str, ...] = ("staff",)) -> Callable[[Endpoint]
             who = await principal(request)
             if who is None:
                 raise Unauthorized()
+            if tokens_only and not getattr(request.state, "via_token", False):
+                raise Unauthorized("this endpoint takes a bearer token (Authorization: Bearer …), not a session")
             if not _allowed(who, kinds, roles):
                 raise Forbidden("this token may not use this endpoint")
             if request.method not in ("GET", "HEAD", "OPTIONS") and not getattr(request.state, "via_token", False):
@@ -147,3 +150,18 @@ async def read_form(request: Request) -> FormData:
 async def read_json(request: Request, model: type[BaseModel]) -> BaseModel:
     """A JSON body (at most bodies.MAX_JSON_BODY) validated into `model`; a 422 that names the field otherwise."""
     return validate_input(model, await read_json_body(request))
+
+
+async def form_action(request: Request, fn: Callable[..., object], /, *, then: str, exhibitor: bool = False,
+                      fields: Callable[[FormData], dict] | None = None, **kwargs) -> Response:
+    """A button's form (nothing to type in): CSRF checked, `fn` run as the signed-in user (for an exhibitor's user,
+    on its own exhibitor only) with `kwargs` and what `fields` takes from the form, then 303 to `then`. A refusal is
+    the service's error, answered as usual."""
+    form = await read_form(request)
+    if fields is not None:
+        kwargs.update(fields(form))
+    who = await principal(request)
+    if exhibitor:
+        kwargs["exhibitor_id"] = who.exhibitor_id
+    await run_service(request, fn, **kwargs, actor=who.actor)
+    return RedirectResponse(then, status_code=303)

@@ -66,7 +66,11 @@ class Operation:
 def route(path: str, endpoint, operation: Operation, *, name: str) -> Route:
     """A Route guarded by the operation's kinds and roles, carrying the operation for the document."""
     if not operation.public:
-        endpoint = guard.api(*operation.roles, kinds=operation.kinds)(endpoint)
+        # Exhibitor users and devices call the API with tokens only: their pages have routes of their own, so a
+        # session cookie sent along by a cross-site link (a lead download resets "new since my last download") does
+        # nothing here. Staff may use the API from a signed-in browser, writes with the CSRF header.
+        tokens_only = "staff" not in operation.kinds
+        endpoint = guard.api(*operation.roles, kinds=operation.kinds, tokens_only=tokens_only)(endpoint)
     declared = Route(path, endpoint, methods=[operation.method], name=name)
     declared.operation = operation  # type: ignore[attr-defined]
     return declared

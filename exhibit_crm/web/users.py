@@ -18,7 +18,7 @@ from ..i18n import gettext as _
 from ..models import STAFF_ROLES
 from ..security import MIN_PASSWORD_LENGTH, PasswordHash, new_password_hash, password_work
 from .forms import Failure
-from .guard import acting_user, page, principal, read_form, read_service, run_service
+from .guard import form_action, page, principal, read_form, read_service, run_service
 from .refusals import REFUSALS, refusal_message
 from .templating import NavItem, render
 
@@ -71,37 +71,37 @@ async def users(request: Request) -> Response:
     return await _post(request, "user-new", create)
 
 
-@page("admin")
-async def user_role(request: Request) -> Response:
-    user_id = request.path_params["user_id"]
+def _user_change(name: str, fn: Callable[..., object], values: Callable[[FormData], Awaitable[dict]]):
+    """A form that changes one staff user: `values` turns the form into the service's keyword arguments."""
 
-    async def save(form: FormData, who: auth.Principal) -> object:
-        return await run_service(request, accounts.change_role, user_id=user_id, role=str(form.get("role", "")),
-                                 actor=who.actor)
+    @page("admin")
+    async def change(request: Request) -> Response:
+        user_id = request.path_params["user_id"]
 
-    return await _post(request, f"user-{user_id}-role", save)
+        async def save(form: FormData, who: auth.Principal) -> object:
+            return await run_service(request, fn, user_id=user_id, **await values(form), actor=who.actor)
 
+        return await _post(request, f"user-{user_id}-{name}", save)
 
-@page("admin")
-async def user_active(request: Request) -> Response:
-    user_id = request.path_params["user_id"]
-
-    async def save(form: FormData, who: auth.Principal) -> object:
-        return await run_service(request, accounts.set_active, user_id=user_id, active=form.get("active") == "1",
-                                 actor=who.actor)
-
-    return await _post(request, f"user-{user_id}-active", save)
+    change.__name__ = f"user_{name}"
+    return change
 
 
-@page("admin")
-async def user_password(request: Request) -> Response:
-    user_id = request.path_params["user_id"]
+async def _role(form: FormData) -> dict:
+    return {"role": str(form.get("role", ""))}
 
-    async def save(form: FormData, who: auth.Principal) -> object:
-        return await run_service(request, accounts.set_password, user_id=user_id, password=await _hashed(form),
-                                 actor=who.actor)
 
-    return await _post(request, f"user-{user_id}-password", save)
+async def _active(form: FormData) -> dict:
+    return {"active": form.get("active") == "1"}
+
+
+async def _password(form: FormData) -> dict:
+    return {"password": await _hashed(form)}
+
+
+user_role = _user_change("role", accounts.change_role, _role)
+user_active = _user_change("active", accounts.set_active, _active)
+user_password = _user_change("password", accounts.set_password, _password)
 
 
 @page("admin")
@@ -116,9 +116,7 @@ async def access(request: Request) -> Response:
 
 
 async def _access_change(request: Request, fn: Callable[..., object], **kwargs) -> Response:
-    await read_form(request)
-    await run_service(request, fn, **kwargs, actor=await acting_user(request))
-    return RedirectResponse(f"{request.url_for('admin_access').path}?saved=1", status_code=303)
+    return await form_action(request, fn, **kwargs, then=f"{request.url_for('admin_access').path}?saved=1")
 
 
 @page("admin")
@@ -128,9 +126,8 @@ async def token_revoke(request: Request) -> Response:
 
 @page("admin")
 async def exhibitor_user_active(request: Request) -> Response:
-    active = (await read_form(request)).get("active") == "1"
     return await _access_change(request, accounts.set_exhibitor_user_active, user_id=request.path_params["user_id"],
-                                active=active)
+                                fields=lambda form: {"active": form.get("active") == "1"})
 
 
 nav = [NavItem(N_("Users"), "admin_users", roles=("admin",), tile=N_("Staff users")),

@@ -21,9 +21,9 @@ EMAIL, PASSWORD = "sales@huamei.example.cn", "booth browser test password"
 PHONE = {"width": 390, "height": 844}
 
 
-def _seed(database_url: str) -> int:
-    """An edition with an exhibitor and its user, and a trade visitor who shares their details; the visitor's
-    registration id."""
+def _seed(database_url: str) -> tuple[int, int]:
+    """An edition with an exhibitor and its user, a trade visitor who shares their details and one who does not;
+    the visitors' registration ids."""
     engine = make_engine(database_url)
     try:
         migrate.upgrade(engine)
@@ -50,8 +50,12 @@ def _seed(database_url: str) -> int:
             session.add(contact)
             registration, _ = contacts.register(session, contact_id=contact.id, edition_id=edition.id,
                                                 badge_type_id=trade.id, source="online", actor=audit.SYSTEM)
+            other = contacts.ContactIn(full_name="李娜", company="成都木作工坊", email="li.na@example.cn")
+            contact, _ = contacts.upsert_contact(session, data=other, source="online", actor=audit.SYSTEM)
+            later, _ = contacts.register(session, contact_id=contact.id, edition_id=edition.id,
+                                         badge_type_id=trade.id, source="online", actor=audit.SYSTEM)
             session.commit()
-            return registration.id
+            return registration.id, later.id
     finally:
         engine.dispose()
 
@@ -60,23 +64,28 @@ def _seed(database_url: str) -> int:
 def booth_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("booth-server")
     database_url = f"sqlite:///{folder / 'crm.sqlite'}"
-    registration_id = _seed(database_url)
-    code = load_signer(folder / "data").sign(registration_id, 1)
+    shares, keeps_private = _seed(database_url)
+    signer = load_signer(folder / "data")
     env = {"DATABASE_URL": database_url, "DATA_DIR": str(folder / "data"), "DEFAULT_LANGUAGE": "en"}
     with servers.serve(env, log=folder / "server.log") as url:
-        yield {"url": url, "code": code}
+        yield {"url": url, "code": signer.sign(shares, 1), "private_code": signer.sign(keeps_private, 1)}
 
 
-def test_scan_rate_note_and_download_on_a_phone(booth_server, browser, tmp_path):
-    context = browser.new_context(viewport=PHONE, accept_downloads=True)
+def _signed_in_scan_page(browser, url: str, **options):
+    context = browser.new_context(viewport=PHONE, **options)
     page = context.new_page()
-    url = booth_server["url"]
     page.goto(f"{url}/exhibitor/login")
     page.fill("input[name=account]", EMAIL)
     page.fill("input[name=password]", PASSWORD)
     page.locator("form button[type=submit]").last.click()
     page.goto(f"{url}/portal/scan")
     expect(page.locator("#scan")).to_be_focused()
+    return context, page
+
+
+def test_scan_rate_note_and_download_on_a_phone(booth_server, browser, tmp_path):
+    url = booth_server["url"]
+    context, page = _signed_in_scan_page(browser, url, accept_downloads=True)
 
     page.keyboard.type(booth_server["code"])
     page.keyboard.press("Enter")
@@ -105,4 +114,24 @@ def test_scan_rate_note_and_download_on_a_phone(booth_server, browser, tmp_path)
     assert lead[header.index("Rating")] == "hot"
     assert lead[header.index("Notes")] == "要报价，下周回访"
     assert lead[header.index("E-mail")] == "wang.wei@example.cn"
+    context.close()
+
+
+def test_a_badge_read_offline_waits_in_the_browser_and_uploads_when_the_network_is_back(booth_server, browser):
+    url = booth_server["url"]
+    context, page = _signed_in_scan_page(browser, url)
+    context.set_offline(True)
+    page.keyboard.type(booth_server["private_code"])
+    page.keyboard.press("Enter")
+    net = page.locator("#net")
+    expect(net).to_have_attribute("data-online", "no")
+    expect(net).to_contain_text("1")  # one scan waiting
+    expect(page.locator("#lead-state")).not_to_have_text("")
+    assert len(page.evaluate("JSON.parse(localStorage.getItem('exhibit_crm.booth.queue'))")) == 1
+
+    context.set_offline(False)  # the browser's "online" event starts the upload
+    expect(net).to_have_attribute("data-online", "yes")
+    page.wait_for_function("JSON.parse(localStorage.getItem('exhibit_crm.booth.queue') || '[]').length === 0")
+    page.goto(f"{url}/portal/leads")
+    expect(page.locator("#lead-list")).to_contain_text("成都木作工坊")
     context.close()

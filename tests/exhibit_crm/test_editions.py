@@ -4,6 +4,7 @@ from sqlmodel import select
 from exhibit_crm import editions
 from exhibit_crm.errors import Conflict, InvalidInput, NotFound
 from exhibit_crm.models import AuditLog
+from tests import factories
 
 
 @pytest.fixture
@@ -91,3 +92,15 @@ def test_deleting_a_zone_removes_its_gates(session, edition):
     editions.delete(session, "zone", id=zone.id)
     session.commit()
     assert editions.list_of(session, "zone", parent_id=edition.id) == []
+
+
+def test_editions_to_choose_from_come_newest_first_with_their_series(session):
+    older = factories.edition(session, name="Fair 2025", year=2025)
+    newer = factories.edition(session, name="Fair 2026", year=2026)
+    assert [e.id for e in editions.choices(session)] == [newer.id, older.id]
+    chosen = editions.choice(session, edition_id=newer.id)
+    assert (chosen.name, chosen.year, chosen.series_name_zh) == ("Fair 2026", 2026, "上海国际家具展")
+    assert chosen.series_label("zh-CN") == "上海国际家具展"
+    assert chosen.series_label("en") == chosen.series_name != chosen.series_name_zh
+    with pytest.raises(NotFound):
+        editions.choice(session, edition_id=newer.id + 10)

@@ -259,11 +259,3 @@ def test_check_in_refuses_other_editions_and_cancelled_exhibitors(session, editi
     assert refused.value.code == "exhibitor_cancelled"
     assert session.get(Exhibitor, made["Acme Chairs"].id).arrived_at is None
 
-
-def test_the_desk_lists_editions_newest_first(session):
-    older = factories.edition(session, name="Fair 2025", year=2025)
-    newer = factories.edition(session, name="Fair 2026", year=2026)
-    assert [e.id for e in desk.desk_editions(session)] == [newer.id, older.id]
-    assert desk.desk_edition(session, edition_id=newer.id).series_name_zh == "上海国际家具展"
-    with pytest.raises(NotFound):
-        desk.desk_edition(session, edition_id=newer.id + 10)

@@ -14,7 +14,7 @@ from badge_scanner import uploads
 from badge_scanner.codes import load_signer
 from event_phases.on_site import lead_api
 from exhibit_crm import auth
-from exhibit_crm.models import AuditLog, Contact, Gate, Lead, LeadQuestion, LeadScan
+from exhibit_crm.models import AuditLog, Contact, Gate, Lead, LeadDownload, LeadQuestion, LeadScan
 from tests import factories
 
 
@@ -75,6 +75,23 @@ def test_only_exhibitor_users_tokens_scan_leads(client, stand, who, status):
         answer = getattr(client, method)(path, headers=headers, **kwargs)
         assert answer.status_code == status, (method, path)
         assert "王伟" not in answer.text
+
+
+def test_a_signed_in_exhibitor_users_session_cookie_does_not_reach_the_api(client, session, stand):
+    """A cross-site link to a lead download must not reset "new since my last download": the API takes tokens only;
+    the portal downloads through its own form."""
+    client.post("/api/v1/leads", headers=stand["auth"], json={"code": stand["shared"], "scan_id": "c-1"})
+    assert factories.login(client, account=stand["ours"].email, path="/exhibitor/login").status_code == 303
+    assert client.get("/portal").status_code == 200  # signed in
+    for method, path, kwargs in (("get", "/api/v1/leads?format=csv&new_only=1", {}), ("get", "/api/v1/leads", {}),
+                                 ("post", "/api/v1/leads", {"json": {"code": stand["shared"], "scan_id": "c-2"}})):
+        answer = getattr(client, method)(path, **kwargs)
+        assert (answer.status_code, answer.json()["error"]) == (401, "unauthorized"), path
+        assert "王伟" not in answer.text
+    assert session.scalars(select(LeadDownload)).all() == []
+    assert len(session.scalars(select(LeadScan)).all()) == 1
+    listed = client.get("/api/v1/leads?new_only=1", headers=stand["auth"]).json()
+    assert [lead["visitor"]["name"] for lead in listed] == ["王伟"]
 
 
 @pytest.mark.parametrize("body, field", [

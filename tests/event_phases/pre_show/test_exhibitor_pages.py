@@ -40,7 +40,7 @@ def test_only_admin_and_marketing_reach_the_pages(client, session, ed):
     factories.staff_user(session, username="mkt", role="marketing")
     factories.login(client, account="mkt")
     assert client.get(f"/exhibitors/{ed.id}").status_code == 200
-    assert f'/exhibitors/{ed.id}">' in client.get("/exhibitors").text
+    assert f'/exhibitors/{ed.id}" data-edition-id="{ed.id}"' in client.get("/exhibitors").text
 
 
 def test_create_list_and_filter(admin, session, ed):
