@@ -16,12 +16,12 @@ from exhibit_crm.i18n import gettext as _
 from exhibit_crm.models import utcnow
 from exhibit_crm.web.edition_choice import choose_edition
 from exhibit_crm.web.guard import api, page, read_service
+from exhibit_crm.web.headers import NO_STORE
 from exhibit_crm.web.templating import NavItem, render
 
 from . import dashboard
 
 ROLES = ("admin", "desk")
-NO_STORE = {"Cache-Control": "no-store"}
 POLL_SECONDS = 5
 
 # What the gate shows for each verdict reason; the dashboard names rejections the same way.

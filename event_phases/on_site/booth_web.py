@@ -20,30 +20,31 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from badge_scanner.leads import LeadFilter, update_lead
-from exhibit_crm import auth, i18n
-from exhibit_crm.errors import InvalidInput
+from exhibit_crm import i18n
+from exhibit_crm.errors import DomainError, InvalidInput
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.models import LeadQuestion, utcnow
 from exhibit_crm.models.exhibitors import LEAD_RATINGS
-from exhibit_crm.web.guard import api, form_action, page, principal, read_form, read_json, read_service, run_service
+from exhibit_crm.web.guard import (
+    EXHIBITOR_USERS,
+    api,
+    exhibitor_page,
+    form_action,
+    read_form,
+    read_json,
+    read_service,
+    run_service,
+    signed_in,
+)
+from exhibit_crm.web.headers import NO_STORE
 from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.leads import FORMATS
 
 from . import booth, lead_api
 
-KINDS = ("exhibitor_user",)
-NO_STORE = {"Cache-Control": "no-store"}
 _message = partial(refusal_message, page="booth")  # refusals as this page words them
-
-
-def booth_page(endpoint):
-    return page(kinds=KINDS, login="exhibitor_login")(endpoint)
-
-
-async def _who(request: Request) -> auth.Principal:
-    return await principal(request)
 
 
 def _local(timezone: str):
@@ -68,9 +69,9 @@ def _texts() -> dict:
     }
 
 
-@booth_page
+@exhibitor_page
 async def scan_page(request: Request) -> Response:
-    who = await _who(request)
+    who = await signed_in(request)
     found = await read_service(request, booth.questions, exhibitor_id=who.exhibitor_id)
     return render(request, "booth/scan.html", {
         "questions": found, "texts": _texts(), "ratings": LEAD_RATINGS,
@@ -86,7 +87,7 @@ class LeadEdit(BaseModel):
 
 
 async def api_save_lead(request: Request) -> Response:
-    who = await _who(request)
+    who = await signed_in(request)
     data = await read_json(request, LeadEdit)
     lead = await run_service(request, update_lead, exhibitor_id=who.exhibitor_id,
                              lead_id=request.path_params["lead_id"], rating=data.rating, notes=data.notes,
@@ -121,9 +122,9 @@ def _filter_values(params) -> dict:
     return {name: str(params.get(name, "") or "") for name in ("since", "until", "rating", "scanned_by", "new_only")}
 
 
-@booth_page
+@exhibitor_page
 async def leads(request: Request) -> Response:
-    who = await _who(request)
+    who = await signed_in(request)
     number = request.query_params.get("page", "1")
     values = _filter_values(request.query_params)
     try:
@@ -141,10 +142,10 @@ async def leads(request: Request) -> Response:
         "ratings": LEAD_RATINGS, "local": _local(found.timezone)}, status_code=status)
 
 
-@booth_page
+@exhibitor_page
 async def download(request: Request) -> Response:
     form = await read_form(request)
-    who = await _who(request)
+    who = await signed_in(request)
     fmt = str(form.get("format", ""))
     file = await run_service(request, booth.download, exhibitor_id=who.exhibitor_id, fmt=fmt,
                              filters=_filters(form), actor=who.actor, language=i18n.current_language.get())
@@ -168,7 +169,7 @@ def _answers(form: FormData, questions: list[LeadQuestion]) -> dict:
 
 async def _lead_page(request: Request, *, error: str | None = None, field: str | None = None,
                      status: int = 200, values: dict | None = None) -> Response:
-    who = await _who(request)
+    who = await signed_in(request)
     view = await read_service(request, booth.lead_view, exhibitor_id=who.exhibitor_id,
                               lead_id=request.path_params["lead_id"])
     done = None if error else request.query_params.get("done")
@@ -179,12 +180,12 @@ async def _lead_page(request: Request, *, error: str | None = None, field: str |
         "notices": [notices[done]] if done in notices else []}, status_code=status)
 
 
-@booth_page
+@exhibitor_page
 async def lead(request: Request) -> Response:
     if request.method == "GET":
         return await _lead_page(request)
     form = await read_form(request)
-    who = await _who(request)
+    who = await signed_in(request)
     lead_id = request.path_params["lead_id"]
     found = await read_service(request, booth.questions, exhibitor_id=who.exhibitor_id)
     try:
@@ -197,10 +198,10 @@ async def lead(request: Request) -> Response:
     return RedirectResponse(request.url_for("booth_lead", lead_id=lead_id).path + "?done=saved", status_code=303)
 
 
-@booth_page
+@exhibitor_page
 async def request_contact(request: Request) -> Response:
     form = await read_form(request)
-    who = await _who(request)
+    who = await signed_in(request)
     lead_id = request.path_params["lead_id"]
     try:
         await run_service(request, booth.request_contact, exhibitor_id=who.exhibitor_id, lead_id=lead_id,
@@ -219,7 +220,7 @@ def _question_in(form: FormData) -> booth.QuestionIn:
 
 
 async def _questions_page(request: Request, *, failed: dict | None = None, status: int = 200) -> Response:
-    who = await _who(request)
+    who = await signed_in(request)
     found = await read_service(request, booth.questions, exhibitor_id=who.exhibitor_id)
     done = None if failed else request.query_params.get("done")
     notices = {"saved": _("Saved."), "deleted": _("Question removed.")}
@@ -229,40 +230,38 @@ async def _questions_page(request: Request, *, failed: dict | None = None, statu
         "notices": [notices[done]] if done in notices else []}, status_code=status)
 
 
-@booth_page
+@exhibitor_page
 async def questions(request: Request) -> Response:
     if request.method == "GET":
         return await _questions_page(request)
     return await _save_question(request, None)
 
 
-@booth_page
+@exhibitor_page
 async def question(request: Request) -> Response:
     return await _save_question(request, request.path_params["question_id"])
 
 
 async def _save_question(request: Request, question_id: int | None) -> Response:
-    form = await read_form(request)
-    who = await _who(request)
-    data = _question_in(form)
-    try:
-        await run_service(request, booth.save_question, exhibitor_id=who.exhibitor_id, question_id=question_id,
-                          data=data, actor=who.actor)
-    except REFUSALS as exc:
+    async def again(form: FormData, exc: DomainError) -> Response:
+        data = _question_in(form)
         failed = {"id": question_id, "message": _message(exc), "field": exc.field, "label": data.label,
                   "kind": data.kind, "options": "\n".join(data.options)}
         return await _questions_page(request, failed=failed, status=exc.status)
-    return RedirectResponse(request.url_for("booth_questions").path + "?done=saved", status_code=303)
+
+    return await form_action(request, booth.save_question, exhibitor=True, question_id=question_id, again=again,
+                             fields=lambda form: {"data": _question_in(form)},
+                             then=request.url_for("booth_questions").path + "?done=saved")
 
 
-@booth_page
+@exhibitor_page
 async def delete_question(request: Request) -> Response:
     return await form_action(request, booth.delete_question, exhibitor=True,
                              question_id=request.path_params["question_id"],
                              then=request.url_for("booth_questions").path + "?done=deleted")
 
 
-@booth_page
+@exhibitor_page
 async def move_question(request: Request) -> Response:
     return await form_action(request, booth.move_question, exhibitor=True,
                              question_id=request.path_params["question_id"],
@@ -272,9 +271,9 @@ async def move_question(request: Request) -> Response:
 
 # The dashboard.
 
-@booth_page
+@exhibitor_page
 async def dashboard(request: Request) -> Response:
-    who = await _who(request)
+    who = await signed_in(request)
     found = await read_service(request, booth.dashboard, exhibitor_id=who.exhibitor_id)
     peak = max([sum(counts.values()) for _day, counts in found.figures.by_day] or [1])
     return render(request, "booth/dashboard.html", {"dashboard": found, "figures": found.figures, "peak": peak,
@@ -283,9 +282,9 @@ async def dashboard(request: Request) -> Response:
 
 _LEAD = "/portal/leads/{lead_id:id}"
 _QUESTION = "/portal/questions/{question_id:id}"
-_API = api(kinds=KINDS)
-nav = [NavItem(N_("Booth scanning"), "booth_scan", kinds=KINDS, tile=N_("Scan visitors' badges into leads")),
-       NavItem(N_("Leads"), "booth_leads", kinds=KINDS, tile=N_("Your leads: rate, qualify, download"))]
+_API = api(kinds=EXHIBITOR_USERS)
+nav = [NavItem(N_("Booth scanning"), "booth_scan", kinds=EXHIBITOR_USERS, tile=N_("Scan visitors' badges into leads")),
+       NavItem(N_("Leads"), "booth_leads", kinds=EXHIBITOR_USERS, tile=N_("Your leads: rate, qualify, download"))]
 
 routes = [
     Route("/portal/scan", scan_page, name="booth_scan"),

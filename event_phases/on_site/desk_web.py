@@ -20,6 +20,7 @@ from exhibit_crm.i18n import gettext as _
 from exhibit_crm.web.edition_choice import choose_edition
 from exhibit_crm.web.forms import FormError
 from exhibit_crm.web.guard import acting_user, page, read_form, read_service, run_service
+from exhibit_crm.web.headers import NO_STORE
 from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import badge_pdf
@@ -30,7 +31,6 @@ ROLES = ("desk", "admin")
 SEARCH_LIMIT = 20
 PREFILL = ("full_name", "company", "email", "phone")
 WALK_IN_FIELDS = ("full_name", "company", "phone", "email", "badge_type_id")  # in the order the form shows them
-NO_STORE = {"Cache-Control": "no-store"}
 _message = partial(refusal_message, page="desk")  # refusals as this page words them
 
 

@@ -9,17 +9,29 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from badge_scanner.codes import load_signer
 from exhibit_crm import auth
+from exhibit_crm.errors import DomainError
 from exhibit_crm.i18n import N_
 from exhibit_crm.i18n import gettext as _
 from exhibit_crm.security import password_work
 from exhibit_crm.web.forms import FormError
-from exhibit_crm.web.guard import form_action, page, principal, read_form, read_service, run_service, start_session
+from exhibit_crm.web.guard import (
+    EXHIBITOR_USERS,
+    exhibitor_page,
+    form_action,
+    read_form,
+    read_service,
+    run_service,
+    signed_in,
+    start_session,
+)
+from exhibit_crm.web.headers import NO_STORE
 from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import badge_pdf
@@ -27,17 +39,7 @@ from exporters.badges import badge_pdf
 from . import invitations, portal
 from .exhibitors_web import secret
 
-KINDS = ("exhibitor_user",)
-NO_STORE = {"Cache-Control": "no-store"}
 _message = partial(refusal_message, page="portal")  # refusals as this page words them
-
-
-def portal_page(endpoint):
-    return page(kinds=KINDS, login="exhibitor_login")(endpoint)
-
-
-async def _who(request: Request) -> auth.Principal:
-    return await principal(request)
 
 
 def _text(form, name: str) -> str:
@@ -81,7 +83,7 @@ def _notices(done: str | None) -> list[str]:
 
 
 async def _home_page(request: Request, *, failed: FormError | None = None, values: dict | None = None) -> Response:
-    who = await _who(request)
+    who = await signed_in(request)
     view = await read_service(request, portal.portal_view, exhibitor_id=who.exhibitor_id)
     return render(request, "portal/home.html", {
         "view": view, "failed": failed, "values": values or {}, "local": _local(view.edition.timezone),
@@ -89,34 +91,35 @@ async def _home_page(request: Request, *, failed: FormError | None = None, value
         status_code=failed.status if failed else 200)
 
 
-@portal_page
+@exhibitor_page
 async def home(request: Request) -> Response:
     return await _home_page(request)
 
 
-@portal_page
+@exhibitor_page
 async def add_staff(request: Request) -> Response:
-    form = await read_form(request)
-    who = await _who(request)
-    staff = portal.StaffIn(**{name: _text(form, name) for name in ("full_name", "email", "phone", "title")})
-    try:
-        await run_service(request, portal.register_staff, exhibitor_id=who.exhibitor_id, staff=staff, actor=who.actor)
-    except REFUSALS as exc:
+    def staff_in(form: FormData) -> portal.StaffIn:
+        return portal.StaffIn(**{name: _text(form, name) for name in ("full_name", "email", "phone", "title")})
+
+    async def again(form: FormData, exc: DomainError) -> Response:
         return await _home_page(request, failed=FormError("staff", _message(exc), exc.field, exc.status),
-                                values=staff.model_dump())
-    return RedirectResponse(request.url_for("portal").path + "?done=staff#staff", status_code=303)
+                                values=staff_in(form).model_dump())
+
+    return await form_action(request, portal.register_staff, exhibitor=True, again=again,
+                             fields=lambda form: {"staff": staff_in(form)},
+                             then=request.url_for("portal").path + "?done=staff#staff")
 
 
-@portal_page
+@exhibitor_page
 async def remove_staff(request: Request) -> Response:
     return await form_action(request, portal.remove_staff, exhibitor=True,
                              registration_id=request.path_params["registration_id"],
                              then=request.url_for("portal").path + "?done=removed#staff")
 
 
-@portal_page
+@exhibitor_page
 async def staff_badge(request: Request) -> Response:
-    who = await _who(request)
+    who = await signed_in(request)
     data = await read_service(request, portal.staff_badge, exhibitor_id=who.exhibitor_id,
                               registration_id=request.path_params["registration_id"],
                               signer=load_signer(request.app.state.settings.data_dir))
@@ -128,9 +131,9 @@ async def staff_badge(request: Request) -> Response:
 
 # Profile and matched visitors.
 
-@portal_page
+@exhibitor_page
 async def profile(request: Request) -> Response:
-    who = await _who(request)
+    who = await signed_in(request)
     failed, values = None, None
     if request.method == "POST":
         form = await read_form(request)
@@ -149,9 +152,9 @@ async def profile(request: Request) -> Response:
                   status_code=failed.status if failed else 200)
 
 
-@portal_page
+@exhibitor_page
 async def visitors(request: Request) -> Response:
-    who = await _who(request)
+    who = await signed_in(request)
     number = request.query_params.get("page", "1")
     data = await read_service(request, portal.matched_visitors, exhibitor_id=who.exhibitor_id,
                               page=int(number) if number.isdigit() and len(number) < 7 else 1)
@@ -159,7 +162,8 @@ async def visitors(request: Request) -> Response:
 
 
 _STAFF = "/portal/staff/{registration_id:id}"
-nav = [NavItem(N_("Exhibitor portal"), "portal", kinds=KINDS, tile=N_("Your booth, staff badges and visitors"))]
+nav = [NavItem(N_("Exhibitor portal"), "portal", kinds=EXHIBITOR_USERS,
+               tile=N_("Your booth, staff badges and visitors"))]
 
 routes = [
     Route("/exhibitor/invitation/{token}", invitation, methods=["GET", "POST"], name="exhibitor_invitation"),

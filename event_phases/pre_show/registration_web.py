@@ -24,13 +24,13 @@ from exhibit_crm.i18n import N_
 from exhibit_crm.security import session_secret
 from exhibit_crm.settings import LANGUAGES
 from exhibit_crm.web.guard import acting_user, page, read_form, read_service, run_service
+from exhibit_crm.web.headers import NO_STORE
 from exhibit_crm.web.refusals import REFUSALS, refusal_message
 from exhibit_crm.web.templating import NavItem, render
 from exporters.badges import qr_png
 
 from . import registration
 
-NO_STORE = {"Cache-Control": "no-store"}
 CONSENTS = ("consent_marketing", "consent_share")
 _message = partial(refusal_message, page="registration")  # refusals as this page words them
 

@@ -18,6 +18,7 @@ from ..db import read_in_session, run_in_session
 from ..errors import DomainError, Forbidden, Unauthorized, validate_input
 from .bodies import read_json_body
 from .inputs import check_text
+from .refusals import REFUSALS
 from .templating import CSRF_SESSION_KEY
 
 T = TypeVar("T")
@@ -107,6 +108,19 @@ def page(*roles: str, kinds: tuple[str, ...] = ("staff",), login: str = "login")
     return decorate
 
 
+EXHIBITOR_USERS = ("exhibitor_user",)
+
+
+def exhibitor_page(endpoint: Endpoint) -> Endpoint:
+    """A page for exhibitor users (the portal and the booth pages); anyone else is sent to the exhibitor login."""
+    return page(kinds=EXHIBITOR_USERS, login="exhibitor_login")(endpoint)
+
+
+async def signed_in(request: Request) -> auth.Principal:
+    """The principal of a request whose guard has made sure there is one."""
+    return await principal(request)
+
+
 def api(*roles: str, kinds: tuple[str, ...] = ("staff",), tokens_only: bool = False) -> Callable[[Endpoint], Endpoint]:
     """A JSON endpoint: 401 without valid credentials (without a bearer token if `tokens_only`), 403 for the wrong
     kind or role."""
@@ -153,15 +167,23 @@ async def read_json(request: Request, model: type[BaseModel]) -> BaseModel:
 
 
 async def form_action(request: Request, fn: Callable[..., object], /, *, then: str, exhibitor: bool = False,
-                      fields: Callable[[FormData], dict] | None = None, **kwargs) -> Response:
-    """A button's form (nothing to type in): CSRF checked, `fn` run as the signed-in user (for an exhibitor's user,
-    on its own exhibitor only) with `kwargs` and what `fields` takes from the form, then 303 to `then`. A refusal is
-    the service's error, answered as usual."""
+                      fields: Callable[[FormData], dict] | None = None,
+                      again: Callable[[FormData, DomainError], Awaitable[Response]] | None = None,
+                      **kwargs) -> Response:
+    """A form's change: CSRF checked, `fn` run as the signed-in user (for an exhibitor's user, on its own exhibitor
+    only) with `kwargs` and what `fields` takes from the form, then 303 to `then`. A refusal (REFUSALS) shows the
+    page again with the user's input when the form has one to show (`again(form, exc)`), else it is answered as
+    the service's error."""
     form = await read_form(request)
     if fields is not None:
         kwargs.update(fields(form))
     who = await principal(request)
     if exhibitor:
         kwargs["exhibitor_id"] = who.exhibitor_id
-    await run_service(request, fn, **kwargs, actor=who.actor)
+    try:
+        await run_service(request, fn, **kwargs, actor=who.actor)
+    except REFUSALS as exc:
+        if again is None:
+            raise
+        return await again(form, exc)
     return RedirectResponse(then, status_code=303)

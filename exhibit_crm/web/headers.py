@@ -16,6 +16,8 @@ DYNAMIC = ((b"content-security-policy", CSP.encode()), (b"cache-control", b"no-s
 HSTS = ((b"strict-transport-security", b"max-age=31536000"),)
 # what the hot API routes add to their answers (web/hot.py): a constant tuple, nothing worked out per request
 API_HEADERS = COMMON + DYNAMIC
+# for a response that must say so itself (the middleware adds it only where a response sets no Cache-Control)
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class SecurityHeaders:
