@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import func, select
 
-from exhibit_crm import commands
 from exhibit_crm.cli import main
 from exhibit_crm.models import Edition
 from tests import factories
-
-
-@pytest.fixture
-def cli_env(monkeypatch, database_url, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    commands.settings.cache_clear()
-    yield database_url
-    commands.settings.cache_clear()
 
 
 def test_edition_copy_prints_the_new_edition_as_json(cli_env, session, capsys):
