@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "exhibit_crm.commands.accounts",
     "exhibit_crm.commands.mail",
     "exhibit_crm.commands.demo",
+    "exhibit_crm.commands.editions",
     "badge_scanner.commands",
     "event_phases.pre_show.commands",
     "event_phases.post_show.commands",

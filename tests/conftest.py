@@ -12,7 +12,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from exhibit_crm import migrate
+from exhibit_crm import commands, migrate
 from exhibit_crm.app import create_app
 from exhibit_crm.db import make_engine, run_in_session
 from exhibit_crm.settings import load_settings
@@ -129,3 +129,13 @@ def app(settings):
 def client(app):
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def cli_env(monkeypatch, database_url, tmp_path):
+    """The CLI's environment for one test: this test's database and a data folder of its own."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    commands.close()
+    yield database_url
+    commands.close()

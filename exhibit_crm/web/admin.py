@@ -4,6 +4,7 @@ badge types, registration questions and product categories."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -12,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import editions
-from ..errors import NotFound
+from .. import edition_copy, editions
+from ..errors import InvalidInput, NotFound
 from ..i18n import N_
 from ..i18n import gettext as _
 from .forms import Failure, form_data, options_text
@@ -35,7 +36,8 @@ def timezones() -> list[str]:
 # Rendering and the one shape every form post has.
 
 def _messages(request: Request) -> list[str]:
-    flashes = {"saved": _("Saved."), "deleted": _("Deleted.")}
+    flashes = {"saved": _("Saved."), "deleted": _("Deleted."),
+               "copied": _("Copied: check the new days, then open registration when it is time.")}
     return [text for key, text in flashes.items() if request.query_params.get(key)]
 
 
@@ -159,6 +161,31 @@ async def edition_delete(request: Request) -> Response:
     return await _post(request, form_id="edition", kind="", action=remove, page_again=_edition_page)
 
 
+def _copy_values(form: FormData) -> dict:
+    """The copy form's values as the service takes them; a year or date that is none is refused naming its field."""
+    values = {"name": str(form.get("name", ""))}
+    try:
+        values["year"] = int(str(form.get("year", "")).strip())
+    except ValueError:
+        raise InvalidInput("invalid", "year: a year such as 2027", field="year") from None
+    start = str(form.get("start", "")).strip()
+    try:
+        values["start"] = date.fromisoformat(start) if start else None
+    except ValueError:
+        raise InvalidInput("invalid", "start: a date such as 2027-03-09", field="start") from None
+    return values
+
+
+@page("admin")
+async def edition_copy_post(request: Request) -> Response:
+    async def copy(form: FormData) -> str:
+        copied = await run_service(request, edition_copy.copy_edition, edition_id=request.path_params["edition_id"],
+                                   **_copy_values(form), actor=await acting_user(request))
+        return _path(request, "admin_edition", flash="copied", edition_id=copied.edition.id)
+
+    return await _post(request, form_id="copy", kind="copy", action=copy, page_again=_edition_page)
+
+
 def _kind(request: Request) -> str:
     kind = request.path_params["kind"]
     if kind not in PARTS:
@@ -214,6 +241,7 @@ routes = [
     Route("/admin/series/{series_id:id}/editions", edition_create, methods=["POST"], name="admin_edition_create"),
     Route("/admin/editions/{edition_id:id}", edition_detail, methods=["GET", "POST"], name="admin_edition"),
     Route("/admin/editions/{edition_id:id}/delete", edition_delete, methods=["POST"], name="admin_edition_delete"),
+    Route("/admin/editions/{edition_id:id}/copy", edition_copy_post, methods=["POST"], name="admin_edition_copy"),
     Route("/admin/editions/{edition_id:id}/{kind}", part_create, methods=["POST"], name="admin_part_create"),
     Route("/admin/editions/{edition_id:id}/{kind}/{part_id:id}", part_update, methods=["POST"],
           name="admin_part_update"),

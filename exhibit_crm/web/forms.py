@@ -19,6 +19,7 @@ FIELDS = {
     "badge_type": ("code", "name", "name_zh", "color"),
     "question": ("key", "label", "label_zh", "kind", "required", "position", "options"),
     "product_category": ("code", "name", "name_zh"),
+    "copy": ("year", "start", "name"),  # a new edition from this one
 }
 CHECKBOXES = {"required"}
 

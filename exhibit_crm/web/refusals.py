@@ -91,6 +91,9 @@ WORDING = {
                                                    "the organiser."),
     ("registration", "contact_conflict"): N_("This e-mail address or mobile number is already used by someone "
                                              "else."),
+    ("setup", "edition_exists"): N_("The series has an edition in this year already."),
+    ("setup", "overlapping_days"): N_("The new days would overlap this edition's days; choose a later first day."),
+    ("setup", "invalid", "year"): N_("Enter a year between 2000 and 2100."),
     ("users", "required"): N_("Enter a username."),
     ("users", "password_too_short"): N_("Use at least %(count)d characters."),
 }

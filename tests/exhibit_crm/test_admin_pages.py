@@ -240,3 +240,25 @@ def test_an_option_may_name_its_product_category_and_badge_type():
                        {"value": "buyer", "label": "Buyer", "label_zh": "", "category": "beds"}]
     assert parse_options(options_text(options)) == options
     assert options_text(options).splitlines()[0] == "sofa_buyer|Sofas|沙发|category=sofas"
+
+
+def test_the_next_edition_is_copied_from_the_edition_page(admin, db):
+    edition_id = make_edition(admin)
+    page = f"/admin/editions/{edition_id}"
+    post(admin, page, f"{page}/day", {"day": "2026-03-10", "opens_at": "09:00", "closes_at": "17:00"})
+    post(admin, page, f"{page}/zone", {"name": "Hall 1", "reentry": "free", "margin_minutes": "30"})
+    overlapping = post(admin, page, f"{page}/copy", {"year": "2027", "start": "2026-03-10"})
+    assert overlapping.status_code == 422
+    form = form_html(overlapping.text, "copy")
+    assert re.search(r'name="start" type="date" value="2026-03-10"[^>]*aria-invalid', form)
+    assert "overlap" in form and count(db, Edition) == 1
+    bad_date = post(admin, page, f"{page}/copy", {"year": "2027", "start": "next spring"})
+    assert re.search(r'name="start"[^>]*value="next spring"[^>]*aria-invalid', form_html(bad_date.text, "copy"))
+    made = post(admin, page, f"{page}/copy", {"year": "2027", "start": "", "name": ""})
+    assert made.status_code == 303
+    new_id = int(re.search(r"/admin/editions/(\d+)\?copied=1", made.headers["location"]).group(1))
+    shown = admin.get(made.headers["location"]).text
+    assert "Furniture Fair 2027" in shown and 'value="2027-03-09"' in shown and "Hall 1" in shown
+    assert [z.name for z in all_of(db, Zone, Zone.edition_id == new_id)] == ["Hall 1"]
+    again = post(admin, page, f"{page}/copy", {"year": "2027"})
+    assert again.status_code == 409 and "already" in form_html(again.text, "copy")

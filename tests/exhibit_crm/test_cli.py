@@ -12,15 +12,6 @@ from exhibit_crm.cli import build_parser, main
 from exhibit_crm.db import make_engine
 
 
-@pytest.fixture
-def cli_env(monkeypatch, database_url, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    commands.settings.cache_clear()
-    yield database_url
-    commands.settings.cache_clear()
-
-
 def _json(capsys):
     return json.loads(capsys.readouterr().out)
 

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from exhibit_crm import commands
 from exhibit_crm.cli import main
 from exhibit_crm.db import make_engine
 from exhibit_crm.models import Contact, ContactSource, Exhibitor, ProductCategory
@@ -16,15 +15,6 @@ from tests import factories
 
 GOOD = "姓名,手机号码,邮箱,单位名称\n王伟,13800138000,wang@qq.com,上海家居\n李娜,13900139000,,\n"
 BAD = GOOD + ",13700137000,,\n周杰,12345,,\n"
-
-
-@pytest.fixture
-def cli_env(monkeypatch, database_url, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    commands.close()
-    yield database_url
-    commands.close()
 
 
 @pytest.fixture
