@@ -1,5 +1,6 @@
 """Issued badges: what a registration's badge says (with its signed code), a scanned code resolved to its current
-badge, and the changes to a badge: reprint, cancel, collect. Rendering a badge is the exporters' (exporters.badges)."""
+badge, and the changes to a badge: reprint, cancel, reinstate, collect. Rendering a badge is the exporters'
+(exporters.badges)."""
 
 from __future__ import annotations
 
@@ -139,6 +140,23 @@ def cancel(session: Session, *, registration_id: int, actor: audit.Actor, reason
     registration.cancelled_at = utcnow()
     session.add(registration)
     audit.log(session, "badge_scanner.registration.cancelled", actor=actor, obj=registration,
+              data={"reason": (reason or "").strip(), "old_version": old, "new_version": new})
+    session.flush()
+    return registration
+
+
+def reinstate(session: Session, *, registration_id: int, actor: audit.Actor, reason: str = "") -> Registration:
+    """Bring a cancelled registration back with a new badge version: the badges printed before stay refused at the
+    gates, the new one is accepted (devices learn both from the snapshot's badge changes). Reinstating a
+    registration that is not cancelled changes nothing."""
+    registration = _locked(session, registration_id)
+    if registration.status != "cancelled":
+        return registration
+    old, new = _bump(session, registration, status="registered")
+    registration.status = "registered"
+    registration.cancelled_at = None
+    session.add(registration)
+    audit.log(session, "badge_scanner.registration.reinstated", actor=actor, obj=registration,
               data={"reason": (reason or "").strip(), "old_version": old, "new_version": new})
     session.flush()
     return registration

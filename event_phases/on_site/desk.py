@@ -284,6 +284,13 @@ def cancel(session: Session, *, edition_id: int, registration_id: int, reason: s
     return badges.cancel(session, registration_id=registration_id, actor=actor, reason=reason)
 
 
+def reinstate(session: Session, *, edition_id: int, registration_id: int, reason: str,
+              actor: audit.Actor) -> Registration:
+    """Bring back a cancelled registration of this edition with a new badge; the old badges stay refused."""
+    _in_edition(session, edition_id=edition_id, registration_id=registration_id)
+    return badges.reinstate(session, registration_id=registration_id, actor=actor, reason=reason)
+
+
 def mark_collected(session: Session, *, edition_id: int, registration_id: int, actor: audit.Actor) -> Registration:
     """Record that the person of a registration of this edition picked up their badge."""
     _in_edition(session, edition_id=edition_id, registration_id=registration_id)

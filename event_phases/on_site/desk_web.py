@@ -142,6 +142,8 @@ def _flash(view: desk.RegistrationView, done: str | None) -> list[str]:
         "reprinted": _("New badge issued (version %(version)s); the old badge no longer opens the gates.")
         % {"version": view.badge_version},
         "cancelled": _("Registration cancelled; the badge no longer opens the gates."),
+        "reinstated": _("Registration reinstated with a new badge (version %(version)s), ready to print; badges "
+                        "printed before it stay refused at the gates.") % {"version": view.badge_version},
         "collected": _("Badge marked as collected."),
     }
     return [flashes[done]] if done in flashes else []
@@ -152,7 +154,8 @@ async def _person_page(request: Request, *, failed: FormError | None = None, sta
     done = None if failed else request.query_params.get("done")
     return render(request, "desk/registration.html", {
         "view": view, "edition": view.edition, "failed": failed, "notices": _flash(view, done),
-        "focus_print": done in ("walk_in", "known", "reprinted"), "local": _local_time(view.edition.timezone),
+        "focus_print": done in ("walk_in", "known", "reprinted", "reinstated"),
+        "local": _local_time(view.edition.timezone),
     }, status_code=status)
 
 
@@ -194,6 +197,11 @@ async def reprint(request: Request) -> Response:
 @page(*ROLES)
 async def cancel(request: Request) -> Response:
     return await _act(request, desk.cancel, form_id="cancel", done="cancelled", fields=("reason",))
+
+
+@page(*ROLES)
+async def reinstate(request: Request) -> Response:
+    return await _act(request, desk.reinstate, form_id="reinstate", done="reinstated", fields=("reason",))
 
 
 @page(*ROLES)
@@ -248,6 +256,7 @@ routes = [
     Route(f"{_REGISTRATION}/badge.pdf", badge, name="desk_badge_pdf"),
     Route(f"{_REGISTRATION}/reprint", reprint, methods=["POST"], name="desk_reprint"),
     Route(f"{_REGISTRATION}/cancel", cancel, methods=["POST"], name="desk_cancel"),
+    Route(f"{_REGISTRATION}/reinstate", reinstate, methods=["POST"], name="desk_reinstate"),
     Route(f"{_REGISTRATION}/collect", collect, methods=["POST"], name="desk_collect"),
     Route("/desk/{edition_id:id}/exhibitors", exhibitors, name="desk_exhibitors"),
     Route("/desk/{edition_id:id}/exhibitors/{exhibitor_id:id}/arrived", exhibitor_arrived, methods=["POST"],

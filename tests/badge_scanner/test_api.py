@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from badge_scanner import api, codes, uploads
+from badge_scanner import api, codes, issued_badges, uploads
 from badge_scanner.codes import Signer, load_signer
-from exhibit_crm import auth
+from exhibit_crm import audit, auth
 from exhibit_crm.models import BadgeType, Gate, GateDevice, Presence, Scan, Zone, ZoneAccess
 from exhibit_crm.models.types import utcnow
 from tests import factories
@@ -371,3 +371,21 @@ def test_json_nested_too_deeply_is_422_malformed_json(client, show, path, raw):
     response = client.post(path, content=raw, headers={**bearer(show["token"]), "content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["error"] in ("malformed_json", "invalid")
+
+
+def test_a_reinstated_registration_opens_the_gate_with_its_new_badge_only(client, show, session):
+    registration_id = show["registration"].id
+    issued_badges.cancel(session, registration_id=registration_id, actor=audit.CLI)
+    session.commit()
+    refused = client.post("/api/v1/scans", json=scan_body(show["code"], "c1"), headers=bearer(show["token"])).json()
+    assert refused["verdict"] == "rejected"
+    issued_badges.reinstate(session, registration_id=registration_id, actor=audit.CLI)
+    session.commit()
+    new_code = show["signer"].sign(registration_id, 3)
+    old = client.post("/api/v1/scans", json=scan_body(show["code"], "o1"), headers=bearer(show["token"])).json()
+    new = client.post("/api/v1/scans", json=scan_body(new_code, "n1"), headers=bearer(show["token"])).json()
+    assert (old["verdict"], new["verdict"]) == ("rejected", "accepted")
+    # an offline device learns it from the snapshot: the latest change, version 3 valid and registered
+    [change] = client.get("/api/v1/scanner/snapshot", headers=bearer(show["token"])).json()["revocations"]
+    assert {key: change[key] for key in ("registration_id", "valid_version", "status")} == {
+        "registration_id": registration_id, "valid_version": 3, "status": "registered"}

@@ -203,3 +203,24 @@ def test_resolve_rejects_forged_garbled_and_unknown_codes(session, ed, signer):
     assert garbled.value.reason == "malformed"
     with pytest.raises(NotFound):
         issued_badges.resolve(session, code=signer.sign(registration.id + 1000, 1), verifier=signer.verifier)
+
+
+def test_reinstate_gives_a_cancelled_registration_a_new_badge_and_keeps_the_old_ones_refused(session, ed, signer):
+    registration = _register(session, ed, "Anna Schmidt")
+    printed = issued_badges.badge_data(session, registration_id=registration.id, signer=signer).code
+    issued_badges.cancel(session, registration_id=registration.id, actor=DESK)
+    unchanged = _register(session, ed, "李娜")
+    assert issued_badges.reinstate(session, registration_id=unchanged.id, actor=DESK).badge_version == 1
+    back = issued_badges.reinstate(session, registration_id=registration.id, actor=DESK, reason="came after all")
+    session.commit()
+    assert (back.status, back.badge_version, back.cancelled_at) == ("registered", 3, None)
+    again = issued_badges.reinstate(session, registration_id=registration.id, actor=DESK)
+    assert again.badge_version == 3
+    [entry] = _audit(session, "badge_scanner.registration.reinstated")
+    assert entry.data == {"reason": "came after all", "old_version": 2, "new_version": 3}
+    new = issued_badges.badge_data(session, registration_id=registration.id, signer=signer)
+    assert (new.status, new.badge_version) == ("registered", 3)
+    assert issued_badges.resolve(session, code=new.code, verifier=signer.verifier).id == registration.id
+    with pytest.raises(DomainError) as refused:
+        issued_badges.resolve(session, code=printed, verifier=signer.verifier)
+    assert refused.value.code == "outdated_badge"

@@ -15,8 +15,8 @@ Rules the organiser can rely on:
 - The same person again (same e-mail or phone): their contact is updated, their registration stays as it was, and
   the confirmation mail goes again to the address on file (at most once per RESEND_AFTER), rather than the badge
   being shown to whoever typed their e-mail.
-- A cancelled registration is not reinstated by registering again: the form says so (`registration_cancelled`);
-  the organiser decides.
+- A cancelled registration is reinstated by registering again: a new badge version (badges printed before stay
+  refused at the gates) and the confirmation mail with the new e-badge; the desk can reinstate one too.
 """
 
 from .confirmation import (

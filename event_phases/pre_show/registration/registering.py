@@ -220,13 +220,14 @@ def _register(session: Session, show: _Show, *, form: RegistrationIn, signer: Si
     registration, created = contacts.register(session, contact_id=contact.id, edition_id=show.edition.id,
                                               badge_type_id=badge_type.id, source=SOURCE, answers=answers,
                                               actor=VISITOR, new_contact=new_contact)
-    if registration.status == "cancelled":
-        raise Conflict("registration_cancelled", "this person's registration for the edition was cancelled")
+    reinstated = registration.status == "cancelled"
+    if reinstated:  # they registered again: a new badge, and the ones they had stay refused at the gates
+        badges.reinstate(session, registration_id=registration.id, actor=VISITOR, reason="registered again online")
     interests = None
     if created:
         interests = matchmaking.record_interests(session, registration=registration, questions=show.questions,
                                                  replace=False)
-    mailed = created or not _mailed_since(session, contact.id, now - RESEND_AFTER)
+    mailed = created or reinstated or not _mailed_since(session, contact.id, now - RESEND_AFTER)
     if mailed:
         send_confirmation(session, registration=registration, signer=signer, links=links,
                           language=person.language, interests=interests, known=show.catalogue)

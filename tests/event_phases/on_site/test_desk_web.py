@@ -218,7 +218,7 @@ def test_every_desk_form_needs_its_csrf_token(desk, show, db):
     exhibitor = db(lambda s: s.scalars(select(Exhibitor.id)).first())
     person = urls(show)["person"]
     for action, data in ((urls(show)["walk_in"], walk_in_data(show)), (f"{person}/reprint", {"reason": "lost"}),
-                         (f"{person}/cancel", {}), (f"{person}/collect", {}),
+                         (f"{person}/cancel", {}), (f"{person}/collect", {}), (f"{person}/reinstate", {}),
                          (f"{urls(show)['exhibitors']}/{exhibitor}/arrived", {})):
         answer = desk.post(action, data={**data, "csrf_token": "forged"}, follow_redirects=False)
         assert answer.status_code == 403 and 'data-code="csrf_failed"' in answer.text, action
@@ -279,3 +279,19 @@ def test_search_hits_name_the_badge_type_in_the_pages_language(desk, show, db):
     desk.cookies.set("lang", "zh-CN")
     chinese = desk.get(hits, params={"q": "王伟"}).text
     assert "专业观众" in chinese and "Trade visitor" not in chinese
+
+
+def test_a_cancelled_registration_is_reinstated_with_a_new_badge(desk, show, db):
+    person = urls(show)["person"]
+    assert post(desk, person, f"{person}/reinstate").headers["location"] == f"{person}?done=reinstated"
+    assert db(lambda s: s.get(Registration, show["registration"]).badge_version) == 1  # not cancelled: no change
+    post(desk, person, f"{person}/cancel", {"reason": "duplicate"})
+    cancelled = desk.get(person).text
+    assert 'id="form-reinstate"' in cancelled and 'id="print-badge"' not in cancelled
+    assert post(desk, person, f"{person}/reinstate", {"reason": "came after all"}).status_code == 303
+    page = desk.get(f"{person}?done=reinstated").text
+    assert 'data-status="registered"' in page and 'id="print-badge"' in page and "version 3" in page
+    assert 'id="form-reinstate"' not in page and 'data-action="badge_scanner.registration.reinstated"' in page
+    assert desk.get(f"{person}/badge.pdf?v=3").status_code == 200
+    registration = db(lambda s: s.get(Registration, show["registration"]))
+    assert (registration.status, registration.badge_version) == ("registered", 3)

@@ -113,7 +113,7 @@ def test_only_the_signed_address_opens_an_ebadge(client, db, show):
     assert client.get(f"/e-badge/{registration_id}/qr.png").status_code == 404
 
 
-def test_cancelling_from_the_ebadge_page_revokes_the_badge(client, db, show):
+def test_cancelling_from_the_ebadge_page_revokes_the_badge_and_registering_again_reinstates(client, db, show):
     location = submit(client, show, FILLED).headers["location"].split("?")[0]
     page = client.get(location)
     response = client.post(f"{location}/cancel", data={"csrf_token": factories.csrf_from(page.text)},
@@ -124,8 +124,11 @@ def test_cancelling_from_the_ebadge_page_revokes_the_badge(client, db, show):
     assert 'data-status="cancelled"' in client.get(location).text
     assert client.get(f"{location}/qr.png").status_code == 409
     assert count(db, OutboxMessage) == 2
-    refused = submit(client, show, FILLED)
-    assert refused.status_code == 409 and "您参观本展会的登记已被取消" in refused.text
+    again = submit(client, show, FILLED)  # registering again reinstates it with a new badge
+    assert again.status_code == 303
+    registration = db(lambda s: s.scalars(select(Registration)).one())
+    assert (registration.status, registration.badge_version) == ("registered", 3)
+    assert client.get(f"{location}/qr.png").status_code == 200 and count(db, OutboxMessage) == 3
 
 
 def test_a_closed_form_says_so_and_refuses_submissions(client, db, session, show):

@@ -13,7 +13,7 @@ from badge_scanner import issued_badges as badges
 from event_phases.pre_show import registration as reg
 from event_phases.pre_show.registration import confirmation
 from exhibit_crm import outbox
-from exhibit_crm.errors import Conflict, DomainError
+from exhibit_crm.errors import DomainError
 from exhibit_crm.models import (
     BadgeChange,
     Contact,
@@ -134,13 +134,24 @@ def test_cancelling_revokes_the_badge_and_mails_the_person_once(session, show):
     assert count(session, OutboxMessage) == 2
 
 
-def test_registering_again_after_cancelling_is_refused_and_changes_nothing(session, show):
+def test_registering_again_after_cancelling_reinstates_with_a_new_badge_and_mails_it(session, show):
     done = register(session, show, form())
+    first_code = badges.badge_data(session, registration_id=done.registration_id, signer=SIGNER).code
     reg.cancel_registration(session, registration_id=done.registration_id, signer=SIGNER, links=LINKS)
     session.commit()
-    with pytest.raises(Conflict) as caught:
-        register(session, show, form(title="总经理"))
-    assert caught.value.code == "registration_cancelled"
-    session.rollback()
-    contact = session.get(Contact, session.get(Registration, done.registration_id).contact_id)
-    assert contact.title == "采购经理" and count(session, OutboxMessage) == 2
+    again = register(session, show, form(title="总经理"))
+    session.commit()
+    assert (again.registration_id, again.created, again.mailed) == (done.registration_id, False, True)
+    registration = session.get(Registration, done.registration_id)
+    assert (registration.status, registration.badge_version, registration.cancelled_at) == ("registered", 3, None)
+    assert session.scalars(select(BadgeChange.status).where(BadgeChange.registration_id == registration.id)
+                           .order_by(BadgeChange.id)).all() == ["cancelled", "registered"]
+    with pytest.raises(DomainError) as caught:
+        badges.resolve(session, code=first_code, verifier=SIGNER.verifier)
+    assert caught.value.code == "outdated_badge"
+    new_code = badges.badge_data(session, registration_id=registration.id, signer=SIGNER).code
+    assert badges.resolve(session, code=new_code, verifier=SIGNER.verifier).id == registration.id
+    mails = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == reg.CONFIRMED)
+                            .order_by(OutboxMessage.id)).all()
+    assert len(mails) == 2 and mails[-1].to_addr == "wang.wei@huamei.cn"
+    assert session.get(Contact, registration.contact_id).title == "总经理"
