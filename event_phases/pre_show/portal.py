@@ -172,12 +172,16 @@ def register_staff(session: Session, *, exhibitor_id: int, staff: StaffIn, actor
     registration, created = contacts.register(session, contact_id=contact.id, edition_id=exhibitor.edition_id,
                                               badge_type_id=badge_type.id, source=REGISTRATION_SOURCE,
                                               actor=actor)
-    if not created:
+    reinstated = not created and registration.exhibitor_id == exhibitor.id and registration.status == "cancelled"
+    if reinstated:  # one of its staff badges that was removed, added again: a new version, the old stays refused
+        badges.reinstate(session, registration_id=registration.id, actor=actor,
+                         reason="added again in exhibitor portal")
+    elif not created:
         raise _already(registration, exhibitor.id)
     registration.exhibitor_id = exhibitor.id
     session.add(registration)
     audit.log(session, "event_phases.pre_show.exhibitor.staff_registered", actor=actor, obj=registration,
-              data={"exhibitor_id": exhibitor.id, "contact_id": contact.id})
+              data={"exhibitor_id": exhibitor.id, "contact_id": contact.id, "reinstated": reinstated})
     session.flush()
     return registration
 
@@ -185,7 +189,7 @@ def register_staff(session: Session, *, exhibitor_id: int, staff: StaffIn, actor
 def _already(registration: Registration, exhibitor_id: int) -> Conflict:
     if registration.exhibitor_id == exhibitor_id and registration.status == "registered":
         return Conflict("already_staff", "email: this person is on your staff already", field="email")
-    # a visitor registration, another exhibitor's badge or a cancelled one: changing it is the organiser's call
+    # a visitor registration or another exhibitor's badge: changing it is the organiser's call
     return Conflict("already_registered", "email: this person is registered for the edition already; "
                     "ask the organiser to change their badge", field="email")
 

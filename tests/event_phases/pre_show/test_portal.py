@@ -164,6 +164,22 @@ def test_staff_are_registered_up_to_the_allowance(acme, db, show):
     assert staff_ids(db, show["acme"]["exhibitor"], "cancelled") == [first]
 
 
+def test_a_removed_staff_badge_is_added_again_with_a_new_badge_within_the_allowance(acme, db, show):
+    add_staff(acme, "张伟", "zhang.wei@acme.example.cn")
+    add_staff(acme, "Anna Schmidt", "anna@acme.example.cn")
+    first = staff_ids(db, show["acme"]["exhibitor"])[0]
+    post(acme, "/portal", f"/portal/staff/{first}/remove")
+    add_staff(acme, "王芳", "wang.fang@acme.example.cn")
+    refused = add_staff(acme, "张伟", "zhang.wei@acme.example.cn")  # the allowance (2) is used up again
+    assert refused.status_code == 409 and "allowance is used up" in refused.text
+    third = [i for i in staff_ids(db, show["acme"]["exhibitor"]) if i != first]
+    post(acme, "/portal", f"/portal/staff/{third[-1]}/remove")
+    assert add_staff(acme, "张伟", "zhang.wei@acme.example.cn").status_code == 303
+    back = db(lambda s: s.get(Registration, first))
+    assert (back.status, back.badge_version, back.exhibitor_id) == ("registered", 3, show["acme"]["exhibitor"])
+    assert acme.get(f"/portal/staff/{first}/badge.pdf").status_code == 200
+
+
 def test_staff_get_exhibitor_staff_badges_with_the_company(acme, db, show):
     add_staff(acme, "张伟", "zhang.wei@acme.example.cn")
     (registration_id,) = staff_ids(db, show["acme"]["exhibitor"])
