@@ -46,7 +46,8 @@ def _seed(database_url: str) -> dict:
             session.flush()
             session.add(EditionDay(edition_id=edition.id, day=today, opens_at=time(0, 0), closes_at=time(23, 59)))
             zone = Zone(edition_id=edition.id, name="Hall 1", name_zh="1号馆", reentry="free")
-            trade = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor")
+            trade = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor",
+                              audience="trade_visitor")
             session.add_all([zone, trade])
             session.flush()
             gate = Gate(zone_id=zone.id, name="North Gate")
