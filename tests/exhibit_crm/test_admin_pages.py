@@ -218,7 +218,7 @@ def test_the_audiences_are_labelled_in_chinese(admin, session):
     admin.cookies.set("lang", "zh-CN")
     section = re.search(r'<section class="card" id="badge-types">.*?</section>', admin.get(
         f"/admin/editions/{edition.id}").text, re.S).group(0)
-    for label in ("专业观众", "普通观众", "展商工作人员", "媒体", "主办方：工作人员、搭建商、服务人员",
+    for label in ("专业观众", "普通观众", "展商工作人员", "媒体", "主办方人员", "搭建商和服务人员",
                   "VIP买家属于专业观众"):
         assert label in section
     assert "Trade visitors" not in section
