@@ -19,6 +19,20 @@ BADGE_AUDIENCES = ("trade_visitor", "public_visitor", "exhibitor_staff", "press"
 # The audiences statistics count as visitors: exhibitor staff, press and the organiser's people enter with badges too,
 # but are not the show's visitors. Every figure named "visitors" counts these and only these.
 VISITOR_AUDIENCES = ("trade_visitor", "public_visitor")
+# A badge type created without an audience (an API client written before audiences) gets the one its code names:
+# the code itself when it is an audience, else the first audience whose word the code holds, else trade_visitor.
+_AUDIENCE_BY_WORD = ((("exhibitor",), "exhibitor_staff"), (("press", "media", "journalist"), "press"),
+                     (("staff", "organiser", "organizer", "contractor", "service", "crew"), "organiser"),
+                     (("vip", "buyer", "trade"), "trade_visitor"), (("public",), "public_visitor"))
+
+
+def audience_of(code: str) -> str:
+    """The audience a badge type's code names (see _AUDIENCE_BY_WORD)."""
+    code = (code or "").lower()
+    if code in BADGE_AUDIENCES:
+        return code
+    return next((audience for words, audience in _AUDIENCE_BY_WORD if any(word in code for word in words)),
+                "trade_visitor")
 
 
 # Series: the recurring show across years.
@@ -122,10 +136,20 @@ class BadgeTypeBase(SQLModel):
     name: str = Field(min_length=1, max_length=120)
     name_zh: str = Field(default="", max_length=120)
     color: str = Field(default="#1f6feb", schema_extra={"pattern": r"^#[0-9a-fA-F]{6}$"})
-    # no default: a badge type says whom it is for (a VIP buyer's badge is for a trade visitor)
-    audience: str = Field(max_length=20, schema_extra={"json_schema_extra": {"enum": list(BADGE_AUDIENCES)}})
+    # whom it is for (a VIP buyer's badge is for a trade visitor); left out, the audience its code names
+    audience: str = Field(default="", max_length=20, schema_extra={"json_schema_extra": {
+        "enum": list(BADGE_AUDIENCES), "description": "Whom the badge type is for; when left out, the audience its "
+        "code names (exhibitor → exhibitor_staff, press or media → press, staff or contractor → organiser, public "
+        "→ public_visitor, else trade_visitor)."}})
 
     _known_audience = one_of("audience", BADGE_AUDIENCES)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _audience_from_code(cls, data: object) -> object:
+        if isinstance(data, dict) and "audience" not in data and "code" in data:
+            return {**data, "audience": audience_of(str(data["code"]))}
+        return data
 
 
 class BadgeType(BadgeTypeBase, table=True):

@@ -41,7 +41,6 @@ def test_an_edition_is_set_up_with_days_zones_gates_badges_and_questions(session
     ("zone", {"name": "Hall", "reentry": "sometimes"}, "reentry"),
     ("badge_type", {"code": "Trade Visitor", "name": "x"}, "code"),
     ("badge_type", {"code": "trade", "name": "x", "color": "green"}, "color"),
-    ("badge_type", {"code": "trade", "name": "x"}, "audience"),
     ("badge_type", {"code": "trade", "name": "x", "audience": "visitor"}, "audience"),
     ("question", {"key": "size", "label": "Size", "kind": "single"}, "options"),
 ])
