@@ -1,7 +1,10 @@
 """The live gate dashboard's figures, read straight from the scans: who is inside each zone, entries per gate per
 quarter hour, unique visitors, rejections by reason, devices last seen, and what offline devices got wrong.
 
-Days are the edition's local days; every figure takes `now`, so nothing here reads the clock."""
+A figure named visitors counts only badges for visitors (exhibit_crm.models.VISITOR_AUDIENCES); the people inside a
+zone and the entries per gate count every badge as well, since the halls hold exhibitor staff, press and the
+organiser's people too. Days are the edition's local days; every figure takes `now`, so nothing here reads the
+clock."""
 
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ from exhibit_crm.models import (
     Gate,
     GateDevice,
     Presence,
+    Registration,
     Scan,
     Zone,
+    holds_visitor_badge,
 )
 
 from . import gates
@@ -35,7 +40,8 @@ class ZoneNow:
     name: str
     name_zh: str
     reentry: str
-    inside: int
+    inside: int  # every badge
+    visitors: int  # of them, badges for visitors
 
 
 @dataclass(frozen=True)
@@ -112,13 +118,16 @@ def _edition_scans(edition_id: int):
 
 
 def zones_now(session: Session, *, edition_id: int) -> list[ZoneNow]:
-    """Every zone of the edition with the number of people inside it now."""
-    inside = (select(Presence.zone_id, func.count().label("n")).where(Presence.edition_id == edition_id,
-                                                                        Presence.zone_id.is_not(None))
+    """Every zone of the edition with the number of people inside it now, and how many of them are visitors."""
+    visitors = func.count().filter(holds_visitor_badge(Registration.badge_type_id))
+    inside = (select(Presence.zone_id, func.count().label("n"), visitors.label("visitors"))
+              .join(Registration, Registration.id == Presence.registration_id)
+              .where(Presence.edition_id == edition_id, Presence.zone_id.is_not(None))
               .group_by(Presence.zone_id).subquery())
-    rows = session.execute(select(Zone, func.coalesce(inside.c.n, 0)).outerjoin(inside, inside.c.zone_id == Zone.id)
+    rows = session.execute(select(Zone, func.coalesce(inside.c.n, 0), func.coalesce(inside.c.visitors, 0))
+                           .outerjoin(inside, inside.c.zone_id == Zone.id)
                            .where(Zone.edition_id == edition_id).order_by(Zone.name, Zone.id))
-    return [ZoneNow(zone.id, zone.name, zone.name_zh, zone.reentry, int(n)) for zone, n in rows.all()]
+    return [ZoneNow(zone.id, zone.name, zone.name_zh, zone.reentry, int(n), int(v)) for zone, n, v in rows.all()]
 
 
 def _slot_expr(session: Session):
@@ -176,10 +185,12 @@ def _gate_dict(gate: Gate, zone: Zone) -> dict:
 
 
 def unique_visitors(session: Session, *, edition_id: int, day: date | None = None) -> int:
-    """Distinct registrations with at least one accepted entry (on one local day, or ever)."""
-    query = select(func.count(distinct(Scan.registration_id))).where(
+    """Distinct visitors (registrations with a badge for visitors) with at least one accepted entry (on one local
+    day, or ever); exhibitor staff, press and organiser badges are not visitors."""
+    query = select(func.count(distinct(Scan.registration_id))).join(
+        Registration, Registration.id == Scan.registration_id).where(
         _edition_scans(edition_id), Scan.verdict == "accepted", Scan.direction == "in",
-        Scan.registration_id.is_not(None))
+        holds_visitor_badge(Registration.badge_type_id))
     if day is not None:
         start, end = _day_bounds(_edition(session, edition_id), day)
         query = query.where(Scan.scanned_at >= start, Scan.scanned_at < end)

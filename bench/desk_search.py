@@ -146,7 +146,7 @@ def build(engine: Engine, args: argparse.Namespace, rng: random.Random) -> dict:
         edition = Edition(series_id=series.id, name="Furniture Fair 2026", year=2026)
         session.add(edition)
         session.flush()
-        badge = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor")
+        badge = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor", audience="trade_visitor")
         session.add(badge)
         session.flush()
         session.execute(insert(Registration).from_select(

@@ -113,7 +113,7 @@ def build(engine: Engine, *, people: int, devices: int) -> tuple[list[str], int]
         session.flush()
         session.add(EditionDay(edition_id=edition.id, day=SHOW_DAY, opens_at=clock(9), closes_at=clock(18)))
         zone = Zone(edition_id=edition.id, name="Hall 1", reentry="free")
-        trade = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor")
+        trade = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor", audience="trade_visitor")
         session.add_all([zone, trade])
         session.flush()
         gate = Gate(zone_id=zone.id, name="Gate A")

@@ -56,7 +56,8 @@ def _seed(path: Path, contacts: int) -> int:
         edition = Edition(series_id=series.id, name="Furniture Fair 2026", year=2026, timezone="Asia/Shanghai")
         session.add(edition)
         session.flush()
-        session.add(BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor"))
+        session.add(BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor",
+                              audience="trade_visitor"))
         session.execute(insert(Contact).execution_options(render_nulls=True), contact_rows(contacts))
         edition_id = edition.id
     engine.dispose()

@@ -51,7 +51,7 @@ def _fill(engine, leads: int, rng: random.Random) -> tuple[int, int]:
         edition = Edition(series_id=series.id, name="Bench Fair 2026", year=2026)
         session.add(edition)
         session.flush()
-        badge = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor")
+        badge = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor", audience="trade_visitor")
         company = Company(name="广州华美家居有限公司", name_key="广州华美家居有限公司")
         session.add_all([badge, company])
         session.flush()

@@ -58,7 +58,7 @@ def seed(engine) -> int:
         session.add(edition)
         session.flush()
         for code, name in (("trade_visitor", "Trade visitor"), ("public_visitor", "Public visitor")):
-            session.add(BadgeType(edition_id=edition.id, code=code, name=name))
+            session.add(BadgeType(edition_id=edition.id, code=code, name=name, audience=code))
         session.add_all([
             RegistrationQuestion(edition_id=edition.id, key="visitor", label="You are", label_zh="您是", kind="single",
                                  required=True, position=1, options=[

@@ -99,7 +99,7 @@ def _gate_fixture(engine: Engine, registrations: int) -> dict:
         session.add(edition)
         session.flush()
         zone = Zone(edition_id=edition.id, name="Hall 1")
-        badge = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor")
+        badge = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor", audience="trade_visitor")
         session.add_all([zone, badge])
         session.flush()
         gate = Gate(zone_id=zone.id, name="Hall 1 Gate A")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from .models import Exhibitor, Registration, RegistrationInterest
+from .models import Exhibitor, Registration, RegistrationInterest, holds_visitor_badge
 
 
 def booth_label(exhibitor) -> str:
@@ -17,7 +17,8 @@ def booth_label(exhibitor) -> str:
 
 
 def count_interested(session: Session, *, exhibitor_id: int) -> int:
-    """Active visitor registrations of the exhibitor's edition interested in one of its product categories."""
+    """Active registrations of visitors (a badge for visitors) of the exhibitor's edition interested in one of its
+    product categories."""
     exhibitor = session.get(Exhibitor, exhibitor_id)
     if exhibitor is None or not exhibitor.product_categories:
         return 0
@@ -26,4 +27,4 @@ def count_interested(session: Session, *, exhibitor_id: int) -> int:
         .join(Registration, Registration.id == RegistrationInterest.registration_id)
         .where(RegistrationInterest.edition_id == exhibitor.edition_id,
                RegistrationInterest.category.in_(list(exhibitor.product_categories)),
-               Registration.status == "registered", Registration.exhibitor_id.is_(None))) or 0
+               Registration.status == "registered", holds_visitor_badge(Registration.badge_type_id))) or 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
+from sqlalchemy import MetaData, Table, insert
 from sqlmodel import Session
 
 from exhibit_crm import auth
@@ -19,8 +20,16 @@ def staff_user(session: Session, *, username: str = "alice", role: str = "admin"
     return user
 
 
-def edition(session: Session, *, name: str = "Furniture Fair 2026", year: int = 2026) -> Edition:
-    """An edition with three days, two zones, one gate each, and the usual badge types."""
+# code, name and audience of the badge types every test edition has
+BADGE_TYPES = (("trade_visitor", "Trade visitor", "trade_visitor"),
+               ("public_visitor", "Public visitor", "public_visitor"),
+               ("exhibitor_staff", "Exhibitor staff", "exhibitor_staff"))
+
+
+def edition(session: Session, *, name: str = "Furniture Fair 2026", year: int = 2026,
+            badge_types: bool = True) -> Edition:
+    """An edition with three days, two zones, one gate each, and the usual badge types (`badge_types=False`: none,
+    for a database at a revision older than the badge type model)."""
     series = Series(name="Shanghai International Furniture Fair", name_zh="上海国际家具展")
     session.add(series)
     session.flush()
@@ -34,11 +43,18 @@ def edition(session: Session, *, name: str = "Furniture Fair 2026", year: int = 
         session.add(zone)
         session.flush()
         session.add(Gate(zone_id=zone.id, name=f"{zone_name} Gate A"))
-    for code, label in (("trade_visitor", "Trade visitor"), ("public_visitor", "Public visitor"),
-                        ("exhibitor_staff", "Exhibitor staff")):
-        session.add(BadgeType(edition_id=ed.id, code=code, name=label))
+    for code, label, audience in BADGE_TYPES if badge_types else ():
+        session.add(BadgeType(edition_id=ed.id, code=code, name=label, audience=audience))
     session.commit()
     return ed
+
+
+def insert_as_of(connection, row) -> int:
+    """Insert a model row into a database at an older revision: only the columns its schema has; returns the id."""
+    table = Table(type(row).__tablename__, MetaData(), autoload_with=connection)
+    values = {key: value.astimezone(UTC).replace(tzinfo=None) if isinstance(value, datetime) else value
+              for key, value in row.model_dump().items() if key in table.c and value is not None}
+    return connection.execute(insert(table).values(values)).inserted_primary_key[0]
 
 
 def csrf_from(html: str) -> str:

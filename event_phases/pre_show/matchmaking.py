@@ -23,6 +23,7 @@ from exhibit_crm.models import (
     Registration,
     RegistrationInterest,
     RegistrationQuestion,
+    holds_visitor_badge,
 )
 
 # exhibitors a visitor is sent to: booked ones only
@@ -163,7 +164,8 @@ def exhibitors_for(session: Session, *, registration_id: int, limit: int = 10,
 
 
 def visitors_for(session: Session, *, exhibitor_id: int, limit: int = 50, offset: int = 0) -> list[InterestedVisitor]:
-    """Active visitor registrations of the exhibitor's edition interested in its categories, best match first."""
+    """Active registrations of visitors (a badge for visitors) of the exhibitor's edition interested in its
+    categories, best match first."""
     exhibitor = session.get(Exhibitor, exhibitor_id)
     if exhibitor is None or not exhibitor.product_categories:
         return []
@@ -179,7 +181,7 @@ def visitors_for(session: Session, *, exhibitor_id: int, limit: int = 50, offset
         .join(Contact, Contact.id == Registration.contact_id)
         .join(BadgeType, BadgeType.id == Registration.badge_type_id)
         .outerjoin(Company, Company.id == Contact.company_id)
-        .where(Registration.status == "registered", Registration.exhibitor_id.is_(None))
+        .where(Registration.status == "registered", holds_visitor_badge(Registration.badge_type_id))
         .order_by(ranked.c.score.desc(), Registration.id)
         .limit(limit).offset(offset)).all()
     if not rows:

@@ -27,8 +27,9 @@ def _text(result: demo.DemoResult, url: str) -> str:
     counts = result.counts
     current = max(result.editions, key=lambda edition: edition.year)
     lines = [
-        f"Demo built: Shanghai International Furniture Fair 2025 ({counts['visitors_2025']:,} visitors, "
-        f"{counts['exhibitors_2025']} exhibitors, {counts['scans_2025']:,} gate scans, {counts['leads_2025']:,} leads) "
+        f"Demo built: Shanghai International Furniture Fair 2025 ({counts['visitors_2025']:,} visitor and press "
+        f"registrations, {counts['exhibitors_2025']} exhibitors, {counts['scans_2025']:,} gate scans, "
+        f"{counts['leads_2025']:,} leads) "
         f"and 2026 ({counts['registrations_2026']:,} pre-registrations, {counts['returning_2026']:,} of them "
         f"returning; {counts['exhibitors_2026']} exhibitors).",
         "",
@@ -56,7 +57,8 @@ def register(subparsers) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=2026, help="the same seed builds the same data (default 2026)")
-    parser.add_argument("--visitors", type=int, default=5000, help="visitors of the 2025 edition (default 5000)")
+    parser.add_argument("--visitors", type=int, default=5000,
+                        help="visitor and press registrations of the 2025 edition (default 5000)")
     parser.add_argument("--exhibitors", type=int, default=200, help="exhibitors of the 2025 edition (default 200)")
     json_flag(parser)
     parser.set_defaults(handler=run)

@@ -31,14 +31,15 @@ ZONES = (
     ("VIP", "VIP Lounge", "VIP休息室", "strict", 0, ("Gate VIP",)),
 )
 HALLS = ("N1", "N2", "E1")
+# code, name, name_zh, colour, audience (a VIP buyer is a trade visitor; contractors work for the organiser)
 BADGE_TYPES = (
-    ("trade_visitor", "Trade visitor", "专业观众", "#1f6feb"),
-    ("public_visitor", "Public visitor", "普通观众", "#2da44e"),
-    ("vip_buyer", "VIP buyer", "VIP买家", "#bf8700"),
-    ("exhibitor_staff", "Exhibitor staff", "参展商", "#cf222e"),
-    ("press", "Press", "媒体", "#8250df"),
-    ("organiser", "Organiser", "主办方", "#24292f"),
-    ("contractor", "Contractor", "搭建商", "#fb8500"),
+    ("trade_visitor", "Trade visitor", "专业观众", "#1f6feb", "trade_visitor"),
+    ("public_visitor", "Public visitor", "普通观众", "#2da44e", "public_visitor"),
+    ("vip_buyer", "VIP buyer", "VIP买家", "#bf8700", "trade_visitor"),
+    ("exhibitor_staff", "Exhibitor staff", "参展商", "#cf222e", "exhibitor_staff"),
+    ("press", "Press", "媒体", "#8250df", "press"),
+    ("organiser", "Organiser", "主办方", "#24292f", "organiser"),
+    ("contractor", "Contractor", "搭建商", "#fb8500", "organiser"),
 )
 # Who may enter where; None = every day, else the show days (0-based). The public comes on the last day only,
 # as at most trade fairs; the conference and the lounge are for the trade.
@@ -49,7 +50,9 @@ ACCESS = {
     "VIP": {"vip_buyer": None, "press": None, "organiser": None},
 }
 ACCESS["N2"] = ACCESS["E1"] = ACCESS["N1"]
-VISITOR_BADGES = ("trade_visitor", "public_visitor", "vip_buyer", "press")
+# the badges of people who register one by one (visitors and the press), as many as `visitors` asks for; only some
+# are visitors in the statistics (the badge types' audiences say which)
+REGISTRANT_BADGES = ("trade_visitor", "public_visitor", "vip_buyer", "press")
 
 CATEGORIES = (
     ("sofas", "Sofas & upholstery", "沙发与软体家具", "N1"), ("beds", "Beds & mattresses", "床与床垫", "N1"),

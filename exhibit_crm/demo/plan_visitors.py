@@ -15,8 +15,8 @@ from .data import (
     NOW,
     PAST,
     PUBLIC_INTERESTS,
+    REGISTRANT_BADGES,
     THIRD_PARTY,
-    VISITOR_BADGES,
 )
 from .helpers import Structure, show_time, touch, weighted_sample
 
@@ -39,7 +39,7 @@ class VisitorPlan:
         """The 2026 pre-registrations so far: many people the CRM knows from 2025, and new ones."""
         rng = self.rng
         known = [reg for reg in self.registrations if reg["edition_id"] == self.past.edition_id
-                 and reg["badge"] in VISITOR_BADGES and reg["status"] == "registered"]
+                 and reg["badge"] in REGISTRANT_BADGES and reg["status"] == "registered"]
         returning = weighted_sample(rng, known, [3.0 if reg["_visits"] else 1.0 for reg in known],
                                      min(round(n * 0.55), len(known)))
         for old in returning:

@@ -44,10 +44,10 @@ from .data import (
     EXHIBITOR_PASSWORD,
     PAST,
     QUESTIONS,
+    REGISTRANT_BADGES,
     STAFF_LOGINS,
     STEPS,
     TZ,
-    VISITOR_BADGES,
     ZONES,
 )
 from .helpers import Structure
@@ -113,8 +113,8 @@ class Writer:
                 for day, opens, closes in spec["days"]]
         zones = {code: Zone(edition_id=edition.id, name=name, name_zh=name_zh, reentry=rule, margin_minutes=margin)
                  for code, name, name_zh, rule, margin, _gates in ZONES}
-        badges = {code: BadgeType(edition_id=edition.id, code=code, name=name, name_zh=name_zh, color=color)
-                  for code, name, name_zh, color in BADGE_TYPES}
+        badges = {code: BadgeType(edition_id=edition.id, code=code, name=name, name_zh=name_zh, color=color,
+                                  audience=audience) for code, name, name_zh, color, audience in BADGE_TYPES}
         session.add_all([*days, *zones.values(), *badges.values()])
         session.flush()
         gates = {code: [Gate(zone_id=zones[code].id, name=name) for name in names] for code, *_, names in ZONES}
@@ -276,11 +276,11 @@ def counts(plan: Planner) -> dict[str, int]:
     came_before = {id(reg["_contact"]) for reg in plan.registrations if reg["edition_id"] == plan.past.edition_id}
     return {
         "contacts": len(plan.people.contacts), "companies": len(plan.people.companies),
-        "visitors_2025": of(plan.registrations, plan.past, badge=VISITOR_BADGES),
+        "visitors_2025": of(plan.registrations, plan.past, badge=REGISTRANT_BADGES),
         "exhibitors_2025": of(plan.exhibitors, plan.past),
         "scans_2025": len(plan.scans), "leads_2025": len(plan.leads),
-        "registrations_2026": of(plan.registrations, plan.current, badge=VISITOR_BADGES),
+        "registrations_2026": of(plan.registrations, plan.current, badge=REGISTRANT_BADGES),
         "returning_2026": sum(1 for reg in plan.registrations if reg["edition_id"] == plan.current.edition_id
-                              and reg["badge"] in VISITOR_BADGES and id(reg["_contact"]) in came_before),
+                              and reg["badge"] in REGISTRANT_BADGES and id(reg["_contact"]) in came_before),
         "exhibitors_2026": of(plan.exhibitors, plan.current),
     }

@@ -2,6 +2,8 @@
 
 from .access import STAFF_ROLES, ApiToken, AuditLog, ExhibitorUser, GateDevice, LoginAttempt, StaffUser, StaffUserBase
 from .events import (
+    BADGE_AUDIENCES,
+    VISITOR_AUDIENCES,
     BadgeType,
     BadgeTypeBase,
     Edition,
@@ -18,6 +20,7 @@ from .events import (
     Zone,
     ZoneAccess,
     ZoneBase,
+    holds_visitor_badge,
 )
 from .exhibitors import Exhibitor, ExhibitorBase, ExhibitorStatusChange, Lead, LeadDownload, LeadQuestion, LeadScan
 from .imports import IMPORT_KINDS, ImportJob
@@ -37,6 +40,7 @@ from .search import DeskSearchCompanyTerm, DeskSearchSeq, DeskSearchTerm  # noqa
 from .types import UTCDateTime, utcnow
 
 __all__ = [
+    "BADGE_AUDIENCES", "VISITOR_AUDIENCES", "holds_visitor_badge",
     "IMPORT_KINDS", "STAFF_ROLES", "ApiToken", "BadgeChange", "ImportJob", "Presence", "RegistrationInterest",
     "AuditLog", "BadgeType", "BadgeTypeBase", "Campaign", "Company", "CompanyBase",
     "Contact", "ContactBase", "ContactSource", "Edition", "EditionBase", "EditionDay", "EditionDayBase", "Exhibitor",

@@ -6,14 +6,33 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator, model_validator
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, ColumnElement, UniqueConstraint, select
 from sqlmodel import Field, SQLModel
 
-from .types import LocalTime, created_at_field, enum_check, json_field
+from .types import LocalTime, created_at_field, enum_check, json_field, one_of
 
 BADGE_LAYOUTS = ("A6", "4x3in")
 REENTRY_RULES = ("free", "strict")
 QUESTION_KINDS = ("single", "multiple", "text")
+# Whom a badge type is for; "organiser" covers the organiser's staff, contractors and service people.
+BADGE_AUDIENCES = ("trade_visitor", "public_visitor", "exhibitor_staff", "press", "organiser")
+# The audiences statistics count as visitors: exhibitor staff, press and the organiser's people enter with badges too,
+# but are not the show's visitors. Every figure named "visitors" counts these and only these.
+VISITOR_AUDIENCES = ("trade_visitor", "public_visitor")
+# A badge type created without an audience (an API client written before audiences) gets the one its code names:
+# the code itself when it is an audience, else the first audience whose word the code holds, else trade_visitor.
+_AUDIENCE_BY_WORD = ((("exhibitor",), "exhibitor_staff"), (("press", "media", "journalist"), "press"),
+                     (("staff", "organiser", "organizer", "contractor", "service", "crew"), "organiser"),
+                     (("vip", "buyer", "trade"), "trade_visitor"), (("public",), "public_visitor"))
+
+
+def audience_of(code: str) -> str:
+    """The audience a badge type's code names (see _AUDIENCE_BY_WORD)."""
+    code = (code or "").lower()
+    if code in BADGE_AUDIENCES:
+        return code
+    return next((audience for words, audience in _AUDIENCE_BY_WORD if any(word in code for word in words)),
+                "trade_visitor")
 
 
 # Series: the recurring show across years.
@@ -44,12 +63,7 @@ class EditionBase(SQLModel):
             raise ValueError("an IANA time zone such as Asia/Shanghai") from None
         return value
 
-    @field_validator("badge_layout")
-    @classmethod
-    def _known_layout(cls, value: str) -> str:
-        if value not in BADGE_LAYOUTS:
-            raise ValueError("one of " + ", ".join(BADGE_LAYOUTS))
-        return value
+    _known_layout = one_of("badge_layout", BADGE_LAYOUTS)
 
 
 class Edition(EditionBase, table=True):
@@ -93,12 +107,7 @@ class ZoneBase(SQLModel):
     reentry: str = Field(default="free", max_length=8)
     margin_minutes: int = Field(default=30, ge=0, le=240)
 
-    @field_validator("reentry")
-    @classmethod
-    def _known_rule(cls, value: str) -> str:
-        if value not in REENTRY_RULES:
-            raise ValueError("one of " + ", ".join(REENTRY_RULES))
-        return value
+    _known_rule = one_of("reentry", REENTRY_RULES)
 
 
 class Zone(ZoneBase, table=True):
@@ -121,19 +130,41 @@ class Gate(GateBase, table=True):
     zone_id: int = Field(foreign_key="zone.id", index=True, ondelete="CASCADE")
 
 
-# BadgeType: trade visitor, public visitor, VIP buyer, exhibitor staff, press, …
+# BadgeType: trade visitor, public visitor, VIP buyer, exhibitor staff, press, …; each for one audience.
 class BadgeTypeBase(SQLModel):
     code: str = Field(min_length=1, max_length=40, schema_extra={"pattern": r"^[a-z0-9_]+$"})
     name: str = Field(min_length=1, max_length=120)
     name_zh: str = Field(default="", max_length=120)
     color: str = Field(default="#1f6feb", schema_extra={"pattern": r"^#[0-9a-fA-F]{6}$"})
+    # whom it is for (a VIP buyer's badge is for a trade visitor); left out, the audience its code names
+    audience: str = Field(default="", max_length=20, schema_extra={"json_schema_extra": {
+        "enum": list(BADGE_AUDIENCES), "description": "Whom the badge type is for; when left out, the audience its "
+        "code names (exhibitor → exhibitor_staff, press or media → press, staff or contractor → organiser, public "
+        "→ public_visitor, else trade_visitor)."}})
+
+    _known_audience = one_of("audience", BADGE_AUDIENCES)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _audience_from_code(cls, data: object) -> object:
+        if isinstance(data, dict) and "audience" not in data and "code" in data:
+            return {**data, "audience": audience_of(str(data["code"]))}
+        return data
 
 
 class BadgeType(BadgeTypeBase, table=True):
     __tablename__ = "badge_type"
-    __table_args__ = (UniqueConstraint("edition_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("edition_id", "code"),
+        CheckConstraint(enum_check("audience", BADGE_AUDIENCES), name="audience"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     edition_id: int = Field(foreign_key="edition.id", index=True, ondelete="CASCADE")
+
+
+def holds_visitor_badge(badge_type_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """A query condition: the badge type id (e.g. Registration.badge_type_id) names a badge type for visitors."""
+    return badge_type_id.in_(select(BadgeType.id).where(BadgeType.audience.in_(VISITOR_AUDIENCES)))
 
 
 # ZoneAccess: a badge type may enter a zone (on one day, or every day when day_id is null).
@@ -157,12 +188,7 @@ class RegistrationQuestionBase(SQLModel):
     # [{"value": "furniture", "label": "Furniture", "label_zh": "家具"}, …] for single and multiple choice
     options: list[dict] = json_field(list)
 
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, value: str) -> str:
-        if value not in QUESTION_KINDS:
-            raise ValueError("one of " + ", ".join(QUESTION_KINDS))
-        return value
+    _known_kind = one_of("kind", QUESTION_KINDS)
 
     @model_validator(mode="after")
     def _choices_have_options(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, WithJsonSchema, field_validator
 from pydantic import Field as Bounds
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -100,3 +100,15 @@ def json_field(default_factory=dict):
 def enum_check(column: str, values: tuple[str, ...]) -> str:
     """A CHECK expression that keeps a text column to a fixed set of values."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def one_of(field: str, values: tuple[str, ...]):
+    """A model's validator that keeps a text field to a fixed set of values, as enum_check does in the database:
+    `_known_kind = one_of("kind", QUESTION_KINDS)` in the class body."""
+
+    def known(cls, value: str) -> str:
+        if value not in values:
+            raise ValueError("one of " + ", ".join(values))
+        return value
+
+    return field_validator(field)(classmethod(known))

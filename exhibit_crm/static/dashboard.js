@@ -55,10 +55,11 @@
   function render(data) {
     root.querySelector("[data-figure=today]").textContent = data.visitors.today;
     root.querySelector("[data-figure=total]").textContent = data.visitors.total;
-    fill(root.querySelector("#zones tbody"), data.zones, 2, function (row, zone) {
+    fill(root.querySelector("#zones tbody"), data.zones, 3, function (row, zone) {
       row.setAttribute("data-zone-id", zone.id);
       cell(row, zh && zone.name_zh ? zone.name_zh : zone.name);
-      cell(row, zone.inside, "n");
+      cell(row, zone.visitors, "n").setAttribute("data-visitors", "");
+      cell(row, zone.inside, "n").setAttribute("data-inside", "");
     });
     var rejected = Object.keys(data.rejected).map(function (code) { return [code, data.rejected[code]]; });
     fill(root.querySelector("#rejected tbody"), rejected, 2, function (row, item) {

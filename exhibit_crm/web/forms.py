@@ -16,7 +16,7 @@ FIELDS = {
     "day": ("day", "opens_at", "closes_at"),
     "zone": ("name", "name_zh", "reentry", "margin_minutes"),
     "gate": ("name",),
-    "badge_type": ("code", "name", "name_zh", "color"),
+    "badge_type": ("code", "name", "name_zh", "color", "audience"),
     "question": ("key", "label", "label_zh", "kind", "required", "position", "options"),
     "product_category": ("code", "name", "name_zh"),
     "copy": ("year", "start", "name"),  # a new edition from this one

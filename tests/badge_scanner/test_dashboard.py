@@ -1,5 +1,6 @@
 """The live gate dashboard's figures, from scans written as rows at fixed times: who is inside, entries per gate per
-quarter hour of the venue's local day, unique visitors, rejections, devices, and what offline devices got wrong."""
+quarter hour of the venue's local day, unique visitors (badges for visitors only), rejections, devices, and what
+offline devices got wrong."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from badge_scanner import dashboard
 from exhibit_crm import auth
 from exhibit_crm.errors import NotFound
-from exhibit_crm.models import Gate, GateDevice, Presence, Scan, Zone
+from exhibit_crm.models import BadgeType, Gate, GateDevice, Presence, Scan, Zone
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -89,8 +90,37 @@ def scans(session, show):
 
 def test_people_inside_each_zone_now(session, scans):
     zones = dashboard.zones_now(session, edition_id=scans["edition"].id)
-    assert [(zone.name, zone.reentry, zone.inside) for zone in zones] == [("Hall 1", "free", 1),
-                                                                         ("VIP Lounge", "strict", 1)]
+    assert [(zone.name, zone.reentry, zone.inside, zone.visitors) for zone in zones] == [
+        ("Hall 1", "free", 1, 1), ("VIP Lounge", "strict", 1, 1)]
+
+
+@pytest.fixture
+def not_visitors(session, scans):
+    """The morning at the gates plus, at 09:30 into Hall 1 and still inside, a VIP buyer (a trade visitor) and three
+    people who are not visitors: exhibitor staff, press and the organiser's contractor."""
+    edition, hall = scans["edition"], scans["hall"]
+    for code, audience in (("vip_buyer", "trade_visitor"), ("press", "press"), ("contractor", "organiser")):
+        session.add(BadgeType(edition_id=edition.id, code=code, name=code, audience=audience))
+    session.commit()
+    for name, code in (("周杰", "vip_buyer"), ("刘洋", "exhibitor_staff"), ("赵磊", "press"), ("孙丽", "contractor")):
+        person = factories.registration(session, edition, full_name=name, badge_type=code)
+        scan(session, hall, scans["devices"]["hall"], person, local(DAY, 9, 30))
+        session.add(Presence(registration_id=person.id, edition_id=edition.id, zone_id=hall[0].id, entered_at=NOW))
+    session.commit()
+    return scans
+
+
+def test_exhibitor_staff_press_and_organiser_badges_are_not_counted_as_visitors(session, not_visitors):
+    edition_id = not_visitors["edition"].id
+    assert dashboard.unique_visitors(session, edition_id=edition_id, day=DAY) == 4  # 王伟, 李娜, 张敏, 周杰
+    assert dashboard.unique_visitors(session, edition_id=edition_id) == 5
+    figures = dashboard.dashboard(session, edition_id=edition_id, now=NOW)
+    assert figures["visitors"] == {"today": 4, "total": 5}
+    # inside Hall 1: 王伟 and 周杰 are visitors; every badge counts among the people inside and the entries
+    assert [(zone["name"], zone["visitors"], zone["inside"]) for zone in figures["zones"]] == [
+        ("Hall 1", 2, 5), ("VIP Lounge", 1, 1)]
+    hall = next(gate for gate in figures["entries"]["gates"] if gate["zone"] == "Hall 1")
+    assert dict(zip(figures["entries"]["slots"], hall["counts"], strict=True))["09:30"] == 4
 
 
 def test_entries_per_gate_per_quarter_hour_of_the_local_day(session, scans):

@@ -1,5 +1,5 @@
-"""In a real browser: an admin signs in, switches to Chinese, sets up an edition with two zones and a gate, and
-finds it in the list."""
+"""In a real browser: an admin signs in, switches to Chinese, sets up an edition with two zones, a gate and a badge
+type for trade visitors, and finds it in the list."""
 
 from __future__ import annotations
 
@@ -50,6 +50,11 @@ def test_admin_creates_an_edition_with_zones_and_a_gate_in_chinese(server, brows
     hall = page.locator(".zone", has=page.locator("h3", has_text="Hall 1"))
     submit(page, f"#{hall.locator('form[id^=form-gate-new]').get_attribute('id')}", {"name": "北门 North gate"})
     expect(hall.locator("form[id^='form-gate-'] input[value='北门 North gate']")).to_have_count(1)
+    submit(page, "#form-badge_type-new", {"code": "vip_buyer", "name": "VIP buyer", "name_zh": "VIP买家"},
+           {"audience": "trade_visitor"})
+    saved = page.locator("#badge-types form:not(#form-badge_type-new) select[name=audience]")
+    expect(saved).to_have_value("trade_visitor")
+    expect(saved.locator("option:checked")).to_have_text("专业观众")
 
     page.click("nav.mainnav a[href$='/admin/series']")
     row = page.locator("tr", has=page.locator("a", has_text="Furniture Fair 2026"))

@@ -34,7 +34,8 @@ def _seed(database_url: str) -> tuple[int, int]:
             edition = Edition(series_id=series.id, name="Furniture Fair 2026", year=2026, timezone="Asia/Shanghai")
             session.add(edition)
             session.flush()
-            trade = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor")
+            trade = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor",
+                              audience="trade_visitor")
             firm = Company(name="广州华美家居有限公司", name_key="广州华美家居有限公司")
             session.add_all([trade, firm])
             session.flush()

@@ -46,7 +46,8 @@ def _seed(database_url: str) -> dict:
             session.flush()
             session.add(EditionDay(edition_id=edition.id, day=today, opens_at=time(0, 0), closes_at=time(23, 59)))
             zone = Zone(edition_id=edition.id, name="Hall 1", name_zh="1号馆", reentry="free")
-            trade = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor")
+            trade = BadgeType(edition_id=edition.id, code="trade_visitor", name="Trade visitor",
+                              audience="trade_visitor")
             session.add_all([zone, trade])
             session.flush()
             gate = Gate(zone_id=zone.id, name="North Gate")
@@ -178,7 +179,9 @@ def test_the_dashboard_updates_itself_after_a_scan(gate_server, browser, tmp_pat
     assert answer.json()["verdict"] == "accepted"
     page.clock.run_for(6000)
     expect(total).to_have_text(str(before + 1))
-    expect(page.locator("#zones tr[data-zone-id] td.n")).not_to_have_text("0")
+    # redrawn by the page's script: the visitors inside and every badge inside
+    expect(page.locator("#zones tr[data-zone-id] td[data-visitors]")).not_to_have_text("0")
+    expect(page.locator("#zones tr[data-zone-id] td[data-inside]")).not_to_have_text("0")
     expect(page.locator("#chart svg rect").first).to_be_visible()
     expect(page.locator("#devices tbody tr").first).to_contain_text("North handheld")
     page.screenshot(path=tmp_path / "gate-dashboard.png", full_page=True)

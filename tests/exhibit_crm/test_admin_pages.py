@@ -79,7 +79,8 @@ def test_admin_sets_up_a_show_through_the_forms(admin, db):
     assert post(admin, page, f"{page}/day", {"day": "2026-03-10", "opens_at": "09:00",
                                              "closes_at": "17:30"}).status_code == 303
     assert post(admin, page, f"{page}/badge_type", {"code": "trade_visitor", "name": "Trade visitor",
-                                                    "name_zh": "专业观众", "color": "#1a7f37"}).status_code == 303
+                                                    "name_zh": "专业观众", "color": "#1a7f37",
+                                                    "audience": "trade_visitor"}).status_code == 303
     assert post(admin, page, f"{page}/question", {
         "key": "interests", "label": "Interests", "label_zh": "感兴趣的产品", "kind": "multiple", "required": "1",
         "position": "10", "options": "office|Office furniture|办公家具\r\nhome|Home\r\n\r\n"}).status_code == 303
@@ -91,7 +92,7 @@ def test_admin_sets_up_a_show_through_the_forms(admin, db):
     assert [(g.zone_id, g.name) for g in all_of(db, Gate)] == [(hall.id, "North entrance")]
     day = all_of(db, EditionDay)[0]
     assert (day.day, day.opens_at, day.closes_at) == (date(2026, 3, 10), time(9), time(17, 30))
-    assert all_of(db, BadgeType)[0].name_zh == "专业观众"
+    assert [(b.name_zh, b.audience) for b in all_of(db, BadgeType)] == [("专业观众", "trade_visitor")]
     question = all_of(db, RegistrationQuestion)[0]
     assert (question.kind, question.required, question.position) == ("multiple", True, 10)
     assert question.options == [{"value": "office", "label": "Office furniture", "label_zh": "办公家具"},
@@ -185,6 +186,42 @@ def test_parts_can_be_changed_and_deleted(admin, db):
     gone = post(admin, page, f"{page}/zone/{zone.id}/delete", {})
     assert gone.headers["location"] == f"{page}?deleted=1#zones"
     assert count(db, Zone) == 0 and count(db, Gate) == 0
+
+
+def test_a_badge_type_says_whom_it_is_for_and_an_unknown_audience_is_refused(admin, db):
+    page = f"/admin/editions/{make_edition(admin)}"
+    new_form = form_html(admin.get(page).text, "badge_type-new")
+    assert re.search(r'<select name="audience" required>\s*<option value="" selected>', new_form)
+    assert post(admin, page, f"{page}/badge_type", {"code": "vip_buyer", "name": "VIP buyer", "color": "#bf8700",
+                                                    "audience": "trade_visitor"}).status_code == 303
+    badge = all_of(db, BadgeType)[0]
+    assert badge.audience == "trade_visitor"
+    shown = form_html(admin.get(page).text, f"badge_type-{badge.id}")
+    assert '<option value="trade_visitor" selected>Trade visitors</option>' in shown
+    changed = post(admin, page, f"{page}/badge_type/{badge.id}", {"code": "vip_buyer", "name": "VIP buyer",
+                                                                  "color": "#bf8700", "audience": "press"})
+    assert changed.status_code == 303
+    assert db(lambda s: s.get(BadgeType, badge.id)).audience == "press"
+
+    for audience in ("", "visitor"):
+        refused = post(admin, page, f"{page}/badge_type", {"code": "guest", "name": "Guest", "color": "#000000",
+                                                           "audience": audience})
+        assert refused.status_code == 422
+        form = form_html(refused.text, "badge_type-new")
+        assert re.search(r'<select name="audience" aria-invalid="true"', form) and "one of trade_visitor" in form
+        assert 'value="Guest"' in form
+    assert count(db, BadgeType) == 1
+
+
+def test_the_audiences_are_labelled_in_chinese(admin, session):
+    edition = factories.edition(session)
+    admin.cookies.set("lang", "zh-CN")
+    section = re.search(r'<section class="card" id="badge-types">.*?</section>', admin.get(
+        f"/admin/editions/{edition.id}").text, re.S).group(0)
+    for label in ("专业观众", "普通观众", "展商工作人员", "媒体", "主办方人员", "搭建商和服务人员",
+                  "VIP买家属于专业观众"):
+        assert label in section
+    assert "Trade visitors" not in section
 
 
 def test_deleting_a_series_that_has_editions_is_refused(admin, db):

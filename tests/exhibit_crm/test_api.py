@@ -48,7 +48,10 @@ def test_an_admin_sets_up_an_edition_and_reads_the_overview(client, admin):
     for day in ("2026-03-11", "2026-03-10"):
         post(client, f"/api/v1/editions/{edition['id']}/days", admin,
              {"day": day, "opens_at": "09:00", "closes_at": "17:30"})
-    post(client, f"/api/v1/editions/{edition['id']}/badge-types", admin, {"code": "trade_visitor", "name": "Trade"})
+    post(client, f"/api/v1/editions/{edition['id']}/badge-types", admin,
+         {"code": "vip_buyer", "name": "VIP buyer", "audience": "trade_visitor"})
+    # a client written before audiences sends none: the badge type gets the one its code names
+    post(client, f"/api/v1/editions/{edition['id']}/badge-types", admin, {"code": "media", "name": "Media"})
     post(client, f"/api/v1/editions/{edition['id']}/questions", admin,
          {"key": "interest", "label": "Interest", "options": [{"value": "sofas", "label": "Sofas"}]})
     post(client, f"/api/v1/editions/{edition['id']}/product-categories", admin, {"code": "sofa", "name": "Sofas"})
@@ -62,7 +65,8 @@ def test_an_admin_sets_up_an_edition_and_reads_the_overview(client, admin):
     assert [(z["name"], z["reentry"], [g["name"] for g in z["gates"]]) for z in overview["zones"]] == [
         ("Hall 1", "free", ["North Gate"]), ("VIP Lounge", "strict", [])]
     assert overview["zones"][0]["gates"][0] == {"id": gate["id"], "zone_id": hall["id"], "name": "North Gate"}
-    assert [b["code"] for b in overview["badge_types"]] == ["trade_visitor"]
+    assert [(b["code"], b["audience"]) for b in overview["badge_types"]] == [("media", "press"),
+                                                                             ("vip_buyer", "trade_visitor")]
     assert overview["questions"][0]["options"] == [{"value": "sofas", "label": "Sofas"}]
     assert [c["code"] for c in overview["product_categories"]] == ["sofa"]
     listed = client.get(f"/api/v1/editions/{edition['id']}/zones", headers=admin).json()
@@ -103,7 +107,8 @@ INVALID = [  # path under the edition, body, the field the answer must name
     ("/zones", {"name": "Hall 5", "reentry": "sometimes"}, "reentry"),
     ("/zones", {"name": ""}, "name"),
     ("/zones", {"name": "Hall 5", "colour": "red"}, "colour"),
-    ("/badge-types", {"code": "Trade Visitor", "name": "Trade"}, "code"),
+    ("/badge-types", {"code": "Trade Visitor", "name": "Trade", "audience": "trade_visitor"}, "code"),
+    ("/badge-types", {"code": "trade", "name": "Trade", "audience": "visitor"}, "audience"),
     ("/questions", {"key": "size", "label": "Company size", "kind": "single"}, "options"),
 ]
 
@@ -114,6 +119,23 @@ def test_invalid_input_is_422_naming_the_field(client, session, admin):
         response = client.post(f"/api/v1/editions/{edition.id}{path}", json=body, headers=admin)
         assert response.status_code == 422, (path, body)
         assert (response.json()["error"], response.json()["field"]) == ("invalid", field)
+
+
+def test_a_badge_types_audience_is_changed_and_a_bad_one_refused(client, session, admin):
+    edition = factories.edition(session)
+    staff = next(b for b in client.get(f"/api/v1/editions/{edition.id}/badge-types", headers=admin).json()
+                 if b["code"] == "exhibitor_staff")
+    assert staff["audience"] == "exhibitor_staff"
+    response = client.patch(f"/api/v1/badge-types/{staff['id']}", json={"audience": "organiser"}, headers=admin)
+    assert response.status_code == 200 and response.json() == {**staff, "audience": "organiser"}
+    for bad in ("visitors", None, ""):
+        response = client.patch(f"/api/v1/badge-types/{staff['id']}", json={"audience": bad}, headers=admin)
+        assert (response.status_code, response.json()["field"]) == (422, "audience"), bad
+    assert client.get(f"/api/v1/badge-types/{staff['id']}", headers=admin).json()["audience"] == "organiser"
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["BadgeTypeCreate"]
+    assert "audience" not in schema.get("required", [])  # left out, the audience its code names
+    assert schema["properties"]["audience"]["enum"] == ["trade_visitor", "public_visitor", "exhibitor_staff",
+                                                        "press", "organiser"]
 
 
 def test_an_unknown_time_zone_is_refused_on_create_and_on_patch(client, session, admin):

@@ -21,7 +21,8 @@ def test_an_edition_is_set_up_with_days_zones_gates_badges_and_questions(session
     vip = editions.create(session, "zone", parent_id=edition.id, data={"name": "VIP Lounge", "reentry": "strict"})
     editions.create(session, "gate", parent_id=hall.id, data={"name": "North entrance"})
     editions.create(session, "badge_type", parent_id=edition.id,
-                    data={"code": "trade_visitor", "name": "Trade visitor", "color": "#0a7d32"})
+                    data={"code": "trade_visitor", "name": "Trade visitor", "color": "#0a7d32",
+                          "audience": "trade_visitor"})
     editions.create(session, "question", parent_id=edition.id, data={
         "key": "interests", "label": "Interests", "kind": "multiple", "required": True,
         "options": [{"value": "sofas", "label": "Sofas", "label_zh": "沙发"}]})
@@ -40,6 +41,7 @@ def test_an_edition_is_set_up_with_days_zones_gates_badges_and_questions(session
     ("zone", {"name": "Hall", "reentry": "sometimes"}, "reentry"),
     ("badge_type", {"code": "Trade Visitor", "name": "x"}, "code"),
     ("badge_type", {"code": "trade", "name": "x", "color": "green"}, "color"),
+    ("badge_type", {"code": "trade", "name": "x", "audience": "visitor"}, "audience"),
     ("question", {"key": "size", "label": "Size", "kind": "single"}, "options"),
 ])
 def test_bad_input_names_the_field_and_stores_nothing(session, edition, kind, data, field):

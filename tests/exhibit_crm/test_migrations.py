@@ -49,7 +49,7 @@ def test_0005_keeps_the_lead_downloads_of_the_audit_log(empty_database_url):
         config.attributes["connection"] = connection
         command.upgrade(config, "0004")
     with Session(engine) as session:
-        edition = factories.edition(session)
+        edition = factories.edition(session, badge_types=False)
         company = Company(name="广州华美家居有限公司", name_key="广州华美家居有限公司")
         session.add(company)
         session.flush()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import MetaData, Table, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from badge_scanner.codes import Signer
 from event_phases.on_site.search import search
@@ -15,6 +15,7 @@ from exhibit_crm.db import make_engine, session_scope
 from exhibit_crm.models import BadgeType, Company, Contact, Edition, Registration, Series
 from exhibit_crm.models.search import DeskSearchCompanyTerm, DeskSearchTerm
 from tests import factories
+from tests.factories import insert_as_of
 
 _phones = iter(range(10_000_000, 99_999_999))
 
@@ -231,26 +232,18 @@ def test_orm_updates_and_deletes_are_followed(session, edition):
     assert session.scalar(select(func.count()).select_from(DeskSearchCompanyTerm)) == 0
 
 
-def _insert_as_of(connection, row) -> int:
-    """Insert a model row into an older schema: only the columns that schema has."""
-    table = Table(type(row).__tablename__, MetaData(), autoload_with=connection)
-    values = {key: value.astimezone(UTC).replace(tzinfo=None) if isinstance(value, datetime) else value
-              for key, value in row.model_dump().items() if key in table.c and value is not None}
-    return connection.execute(insert(table).values(values)).inserted_primary_key[0]
-
-
 def test_upgrading_a_database_with_contacts_indexes_them(empty_database_url):
     engine = make_engine(empty_database_url)
     migrate.upgrade(engine, "0001")
     with engine.begin() as connection:
-        series_id = _insert_as_of(connection, Series(name="Furniture Fair"))
-        edition_id = _insert_as_of(connection, Edition(series_id=series_id, name="Furniture Fair 2026", year=2026))
-        type_id = _insert_as_of(connection, BadgeType(edition_id=edition_id, code="trade_visitor", name="Trade"))
-        firm_id = _insert_as_of(connection, Company(name="上海宜家家居", name_key="上海宜家家居"))
+        series_id = insert_as_of(connection, Series(name="Furniture Fair"))
+        edition_id = insert_as_of(connection, Edition(series_id=series_id, name="Furniture Fair 2026", year=2026))
+        type_id = insert_as_of(connection, BadgeType(edition_id=edition_id, code="trade_visitor", name="Trade"))
+        firm_id = insert_as_of(connection, Company(name="上海宜家家居", name_key="上海宜家家居"))
         for contact in (Contact(full_name="王伟", email="wang.wei@example.cn", phone="+8613812345678",
                                 company_id=firm_id), Contact(full_name="Jürgen Müller", phone="+8613900000001")):
-            contact_id = _insert_as_of(connection, contact)
-            _insert_as_of(connection, Registration(contact_id=contact_id, edition_id=edition_id, badge_type_id=type_id))
+            contact_id = insert_as_of(connection, contact)
+            insert_as_of(connection, Registration(contact_id=contact_id, edition_id=edition_id, badge_type_id=type_id))
     migrate.upgrade(engine)
     with session_scope(engine) as session:
         assert [hit.full_name for hit in search(session, edition_id=edition_id, query="王伟")] == ["王伟"]

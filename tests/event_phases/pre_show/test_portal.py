@@ -225,11 +225,13 @@ def test_matched_visitors_show_names_only_with_consent(acme, session, show):
                                               {"value": "lamp", "label": "Lamps", "category": "lamps"}]))
     session.commit()
     edition = session.get(Edition, ed_id)
-    people = [("刘洋", "家居买手公司", {"looking_for": ["sofa", "lamp"]}, True),
-              ("赵敏", "上海贸易公司", {"looking_for": ["sofa"]}, False),
-              ("孙丽", "无关公司", {}, True)]
-    for name, company, answers, share in people:
-        registration = factories.registration(session, edition, full_name=name, company=company, answers=answers)
+    people = [("刘洋", "家居买手公司", {"looking_for": ["sofa", "lamp"]}, True, "trade_visitor"),
+              ("赵敏", "上海贸易公司", {"looking_for": ["sofa"]}, False, "public_visitor"),
+              ("孙丽", "无关公司", {}, True, "trade_visitor"),
+              ("陈静", "同行家具公司", {"looking_for": ["sofa"]}, True, "exhibitor_staff")]  # not a visitor
+    for name, company, answers, share, badge in people:
+        registration = factories.registration(session, edition, full_name=name, company=company, answers=answers,
+                                              badge_type=badge)
         matchmaking.record_interests(session, registration=registration)
         session.get(Contact, registration.contact_id).consent_share = share
     session.commit()
@@ -239,7 +241,7 @@ def test_matched_visitors_show_names_only_with_consent(acme, session, show):
     listing = page.split('id="visitor-list"')[1]
     assert "刘洋" in listing and "家居买手公司" in listing
     assert "赵敏" not in page and "Name withheld" in listing and "上海贸易公司" in listing
-    assert "孙丽" not in page and "trade_visitor" in listing
+    assert "孙丽" not in page and "陈静" not in page and "同行家具公司" not in page and "trade_visitor" in listing
     assert listing.index("刘洋") < listing.index("上海贸易公司")  # two matching categories rank first
     assert '<strong id="matched">2</strong>' in acme.get("/portal").text
 

@@ -12,7 +12,7 @@ from exhibit_crm import auth, commands, migrate
 from exhibit_crm.cli import main
 from exhibit_crm.db import make_engine, session_scope
 from exhibit_crm.demo import build_demo
-from exhibit_crm.demo.data import NOW, TZ, VISITOR_BADGES
+from exhibit_crm.demo.data import NOW, REGISTRANT_BADGES, TZ
 from exhibit_crm.errors import DomainError
 from exhibit_crm.models import (
     BadgeChange,
@@ -57,7 +57,7 @@ def _editions(session):
 def _visitor_registrations(session, edition):
     return session.execute(
         select(Registration, BadgeType.code).join(BadgeType, BadgeType.id == Registration.badge_type_id)
-        .where(Registration.edition_id == edition.id, BadgeType.code.in_(VISITOR_BADGES))).all()
+        .where(Registration.edition_id == edition.id, BadgeType.code.in_(REGISTRANT_BADGES))).all()
 
 
 def test_counts_are_as_asked(demo):
@@ -281,6 +281,18 @@ def test_the_demo_scanners_tokens_open_gates_of_the_current_edition(demo):
             who = auth.principal_for_token(session, device["token"])
             assert who.kind == "device" and who.gate_id in {gate["id"] for gate in current.gates}
     assert result.as_dict()["gate_devices"] == result.gate_devices
+
+
+def test_each_badge_type_is_for_its_audience_and_a_vip_buyer_is_a_trade_visitor(demo):
+    engine, _result = demo
+    with Session(engine) as session:
+        for edition in _editions(session):
+            audiences = dict(session.execute(select(BadgeType.code, BadgeType.audience)
+                                             .where(BadgeType.edition_id == edition.id)).all())
+            assert audiences == {
+                "trade_visitor": "trade_visitor", "public_visitor": "public_visitor", "vip_buyer": "trade_visitor",
+                "exhibitor_staff": "exhibitor_staff", "press": "press", "organiser": "organiser",
+                "contractor": "organiser"}
 
 
 def test_staff_badges_interests_and_badge_changes_are_linked(demo):

@@ -31,7 +31,7 @@ def badge_code(session: Session, done: reg.Registered) -> str:
 
 
 def test_the_first_answered_option_naming_a_badge_type_decides(session, show):
-    session.add(BadgeType(edition_id=show.id, code="vip_buyer", name="VIP buyer"))
+    session.add(BadgeType(edition_id=show.id, code="vip_buyer", name="VIP buyer", audience="trade_visitor"))
     session.commit()
     public = register(session, show, form(answers={"visitor": "public", "interests": ["office"], "purpose": "看"}))
     assert badge_code(session, public) == "public_visitor"  # the earlier question wins over "office"

@@ -33,7 +33,7 @@ def _database_at_0004(url: str, *, exhibiting: bool = False):
         session.flush()
         session.add(Contact(full_name="王伟", email="a@x.cn", company_id=2))
         if exhibiting:
-            edition = factories.edition(session)
+            edition = factories.edition(session, badge_types=False)
             session.add_all([Exhibitor(edition_id=edition.id, company_id=1), Exhibitor(edition_id=edition.id,
                                                                                          company_id=2)])
         session.commit()
