@@ -26,6 +26,7 @@ from bench.common import emit, log, machine, median, now_iso, percentile
 from bench.gates import OPEN_AT, build, codes_of, server
 from bench.imports import _csv, commit, list_options
 from bench.storage import contact_rows
+from event_phases.pre_show.imports import committing
 from event_phases.pre_show.imports.files import read_table
 from exhibit_crm import migrate
 from exhibit_crm.db import make_engine, session_scope
@@ -41,6 +42,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=100, help="gate scans a second")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--port", type=int, default=8791, help="the server's port")
+    p.add_argument("--chunk-ms", type=float, default=committing.CHUNK_S * 1000,
+                   help="milliseconds of writing a chunk aims at (committing.CHUNK_S)")
+    p.add_argument("--gap-ms", type=float, default=committing.GAP_S * 1000,
+                   help="milliseconds at least between chunks (committing.GAP_S)")
     p.add_argument("--one-transaction", action="store_true", help="import in one transaction (before the chunks)")
     return p
 
@@ -89,7 +94,9 @@ def one_run(seeded: Path, data_dir: Path, workdir: Path, codes: list[str], token
         time.sleep(BEFORE_S)  # scans without an import
         engine = make_engine(url)
         started = time.monotonic()
-        report = commit(engine, read_table(data), edition_id, one_transaction=args.one_transaction)
+        calls: list[tuple[float, int]] = []  # progress: while checking up to half the rows, then after each chunk
+        report = commit(engine, read_table(data), edition_id, one_transaction=args.one_transaction,
+                        progress=lambda n: calls.append((time.monotonic() - started, n)))
         ended = time.monotonic()
         engine.dispose()
         stop.set()
@@ -99,10 +106,21 @@ def one_run(seeded: Path, data_dir: Path, workdir: Path, codes: list[str], token
         leftover.unlink()
     during = [seconds for sent, seconds, _status in scans if started <= sent <= ended]
     before = [seconds for sent, seconds, _status in scans if sent < started]
+    slow = [(round(sent - started, 2), round(seconds * 1000)) for sent, seconds, _status in scans
+            if started <= sent <= ended and seconds > 0.1]
     return {"import_s": round(ended - started, 3), "registered": report.registered, "scans_during": len(during),
+            **_chunks([at for at, n in calls[:-1] if n > report.rows // 2]), "slow_scans": slow[:20],
             "failed": sum(1 for *_rest, status in scans if status >= 300),
             **{f"during_{k}_ms": round(v * 1000, 1) for k, v in _latencies(during).items()},
             **{f"before_{k}_ms": round(v * 1000, 1) for k, v in _latencies(before).items()}}
+
+
+def _chunks(committed: list[float]) -> dict:
+    """How many chunks, and when the first and last were committed (seconds into the import)."""
+    if not committed:
+        return {"chunks": 1}
+    return {"chunks": len(committed) + 1, "first_chunk_s": round(committed[0], 2),
+            "chunks_until_s": round(committed[-1], 2)}
 
 
 def _latencies(values: list[float]) -> dict:
@@ -113,6 +131,7 @@ def _latencies(values: list[float]) -> dict:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
+    committing.CHUNK_S, committing.GAP_S = args.chunk_ms / 1000, args.gap_ms / 1000
     with tempfile.TemporaryDirectory(prefix="exhibit-crm-bench-") as tmp:
         workdir = Path(tmp)
         log(f"seeding {args.contacts} contacts, {args.people} registrations, a list of {args.rows} rows")
@@ -126,6 +145,7 @@ def main(argv: list[str]) -> int:
         emit({"benchmark": "import_gates", "backend": "sqlite",
               "commit": "one transaction" if args.one_transaction else "chunks", "rows": args.rows,
               "contacts_before": args.contacts, "scan_rate": args.rate, "runs": args.runs,
+              "chunk_ms": args.chunk_ms, "gap_ms": args.gap_ms,
               **{f"median_{k}": median([r[k] for r in runs]) for k in keys},
               "runs_import_s": [r["import_s"] for r in runs], "runs_during_max_ms": [r["during_max_ms"] for r in runs],
               "runs_during_p99_ms": [r["during_p99_ms"] for r in runs],

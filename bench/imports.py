@@ -112,12 +112,13 @@ def _csv(known: list[dict], args: argparse.Namespace, seed: int = 7) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def commit(engine: Engine, table: Table, edition_id: int, *, one_transaction: bool) -> imports.Report:
+def commit(engine: Engine, table: Table, edition_id: int, *, one_transaction: bool,
+           progress: imports.Progress | None = None) -> imports.Report:
     """Import the list as `exhibit-crm import` does (in chunks), or in one transaction."""
     mapping = read_in_session(engine, imports.suggested_mapping, edition_id=edition_id, kind="visitors",
                               header=table.header)
     options = {"edition_id": edition_id, "kind": "visitors", "table": table, "mapping": mapping,
-               "source": "bench list", "actor": audit.CLI}
+               "source": "bench list", "actor": audit.CLI, "progress": progress}
     if one_transaction:
         return run_in_session(engine, imports.run, **options, commit=True)
     return committing.commit(engine, **options)
