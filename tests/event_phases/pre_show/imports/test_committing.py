@@ -188,3 +188,38 @@ def test_a_list_of_one_chunk_is_one_transaction_with_its_audit_entry(engine, ses
     entries = db(lambda s: list(s.scalars(select(AuditLog.data).where(
         AuditLog.action == "event_phases.pre_show.import.committed"))))
     assert [(e["new"], e["registered"], e["committed"]) for e in entries] == [(3, 3, True)]
+
+
+def test_a_contact_another_writer_changes_before_its_chunk_is_matched_again(engine, session, edition, db):
+    """The desk edits a known contact after the check, before the import's chunk with that person: the chunk sees
+    the change (matched again under the lock) and writes onto it rather than over it."""
+    li = factories.registration(session, edition, full_name="李娜", email="li.na@163.com")
+    rows = [*_guests(2), {"Full name": "李娜", "E-mail": "li.na@163.com", "City": "杭州"}]
+
+    def progress(_rows_done: int) -> None:  # after the first chunk
+        db(lambda s: s.execute(update(Contact).where(Contact.id == li.contact_id).values(title="设计总监")))
+
+    report = _commit(engine, edition, _csv(rows), chunk_rows=2, progress=progress)
+    assert (report.committed, report.merged) == (True, 1)
+    contact = db(lambda s: s.get(Contact, li.contact_id))
+    assert (contact.title, contact.city) == ("设计总监", "杭州")
+
+
+def test_a_key_another_writer_takes_before_its_chunk_merges_the_row_into_that_contact(engine, session, edition, db):
+    """A person new at the check registers at the desk before the import's chunk with them: the chunk's insert
+    fails on the unique e-mail, is done again matched under the lock, and merges the row into the desk's contact."""
+    rows = _guests(4, **{"Title": "采购经理"})
+    before, _ = _state(engine, [])
+
+    def progress(_rows_done: int) -> None:  # after the first chunk
+        with Session(engine) as desk:
+            factories.registration(desk, edition, full_name="访客3", email="guest3@example.cn")
+
+    report = _commit(engine, edition, _csv(rows), chunk_rows=2, progress=progress)
+    assert (report.committed, report.new, report.registered) == (True, 4, 3)  # the desk registered the fourth
+    after, _ = _state(engine, [])
+    assert (after["Contact"], after["Registration"]) == (before["Contact"] + 4, before["Registration"] + 4)
+    guest = db(lambda s: s.scalars(select(Contact).where(Contact.email == "guest3@example.cn")).one())
+    assert guest.title == "采购经理"
+    sources = db(lambda s: list(s.scalars(select(ContactSource.source).where(ContactSource.contact_id == guest.id))))
+    assert set(sources) == {"online", "buyers 2026"}
