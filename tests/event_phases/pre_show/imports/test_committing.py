@@ -223,3 +223,6 @@ def test_a_key_another_writer_takes_before_its_chunk_merges_the_row_into_that_co
     assert guest.title == "采购经理"
     sources = db(lambda s: list(s.scalars(select(ContactSource.source).where(ContactSource.contact_id == guest.id))))
     assert set(sources) == {"online", "buyers 2026"}
+    entries = db(lambda s: list(s.scalars(select(AuditLog.data).where(
+        AuditLog.action == "event_phases.pre_show.import.committed"))))
+    assert [(e["new"], e["registered"], e["committed"]) for e in entries] == [(4, 3, True)]
