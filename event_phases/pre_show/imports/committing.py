@@ -8,7 +8,8 @@ long. A commit here instead
    if it must, having written nothing;
 2. writes its people in chunks, each in a short write transaction of its own, sized by time (each aims at CHUNK_S
    of writing, so a gate scan waits about one chunk), at least GAP_S apart: SQLite's busy handler lets a waiting
-   writer look again only every few to 25 ms, and without a gap the import would take the lock again first. Inside
+   writer look again only every few to 25 ms, and without a gap the import would take the lock again first. While
+   no other writer commits (SQLite's data_version, read by each chunk), the gaps come only every QUIET_S. Inside
    a chunk's transaction the contacts its people matched are read again; if one changed since the check (a desk
    edit), the chunk is matched again there, under the lock. If another writer took a unique key meanwhile (the same
    e-mail registered at the desk), the chunk's transaction fails and is done again, matched under the lock;
@@ -42,13 +43,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from exhibit_crm import audit
 from exhibit_crm.contacts import lists
-from exhibit_crm.db import READ_ONLY, is_sqlite, read_in_session, run_in_session, session_scope
+from exhibit_crm.db import READ_ONLY, is_sqlite, read_in_session, run_in_session
 from exhibit_crm.models import search, utcnow
 
 from . import importing
@@ -57,9 +58,10 @@ from .undo import Journal, undo
 
 CHUNK_S = 0.04  # seconds of writing a chunk aims at: about what a gate scan may wait for it
 GAP_S = 0.02  # seconds at least between two chunks' write transactions, for the writers that wait
+QUIET_S = 0.1  # seconds of writing at most between two gaps while no other writer is seen (see _Turns)
 FIRST_CHUNK = 500  # rows of the first chunk, before the time of a row is known
 MAX_CHUNK = 20_000
-TERMS = 20_000  # desk index rows a transaction of the index pass adds
+TERMS = 40_000  # desk index rows a transaction of the index pass adds: ~25 ms of writing
 
 
 @dataclass
@@ -117,26 +119,50 @@ def _parts(people: list[lists.Person], sizes: _Sizes) -> Iterator[list[lists.Per
         yield part
 
 
+@dataclass
+class _Turns:
+    """When the import leaves the write lock to other writers: after every chunk while they are writing (a chunk's
+    transaction sees whether another connection committed since the last one: SQLite's data_version), else every
+    QUIET_S of writing, for a writer that has just come."""
+    sqlite: bool
+    version: int | None = None
+    others: bool = True
+    quiet_s: float = 0.0
+    freed: float = 0.0
+
+    def wait(self) -> None:
+        if self.sqlite and (self.others or self.quiet_s >= QUIET_S):
+            time.sleep(max(0.0, self.freed + GAP_S - time.monotonic()))
+            self.quiet_s = 0.0
+
+    def took(self, version: int | None, start: float) -> float:
+        """After a chunk that began at `start` and read `version`; returns how long it took."""
+        self.freed = time.monotonic()
+        self.others, self.version = version != self.version, version
+        self.quiet_s += self.freed - start
+        return self.freed - start
+
+
 def _write_all(engine: Engine, report: importing.Report, plan: importing.Plan, *, now: datetime,
                actor: audit.Actor, journal: Journal, sizes: _Sizes, progress: importing.Progress | None) -> None:
     parts = _parts(plan.items, sizes)
     part, following = next(parts), next(parts, None)
-    if following is None:  # a list of one chunk: one transaction, its desk index and audit entry in it
-        _write_chunk(engine, report, plan, part, now=now, journal=journal, actor=actor)
-        return
-    total, done, freed = sum(len(person.rows) for person in plan.items), 0, 0.0
-    while part is not None:
-        time.sleep(max(0.0, freed + GAP_S - time.monotonic()))  # the waiting writers' turn
-        start = time.monotonic()
-        _write_chunk(engine, report, plan, part, now=now, journal=journal, actor=None)
-        freed = time.monotonic()
-        rows = sum(len(person.rows) for person in part)
-        sizes.took(rows, freed - start)
-        done += rows
-        if progress is not None:
-            half = report.rows // 2  # checking was the first half of the work
-            progress(half + (report.rows - half) * done // total)
-        part, following = following, (next(parts, None) if following is not None else None)
+    with engine.connect() as connection:  # every chunk on one connection: its data_version tells of the others
+        if following is None:  # a list of one chunk: one transaction, its desk index and audit entry in it
+            _write_chunk(connection, report, plan, part, now=now, journal=journal, actor=actor)
+            return
+        total, done, turns = sum(len(person.rows) for person in plan.items), 0, _Turns(is_sqlite(engine))
+        while part is not None:
+            turns.wait()
+            start = time.monotonic()
+            version = _write_chunk(connection, report, plan, part, now=now, journal=journal, actor=None)
+            rows = sum(len(person.rows) for person in part)
+            sizes.took(rows, turns.took(version, start))
+            done += rows
+            if progress is not None:
+                half = report.rows // 2  # checking was the first half of the work
+                progress(half + (report.rows - half) * done // total)
+            part, following = following, (next(parts, None) if following is not None else None)
     _index(engine, _new_contacts(journal),
            finish=lambda session: importing.finish(session, replace(report), plan, actor=actor))
     report.committed = True
@@ -146,31 +172,35 @@ def _new_contacts(journal: Journal) -> list[int]:
     return journal.created.get(("contact", "id", ()), [])
 
 
-def _write_chunk(engine: Engine, report: importing.Report, plan: importing.Plan, part: list[lists.Person], *,
-                 now: datetime, journal: Journal, actor: audit.Actor | None) -> None:
+def _write_chunk(connection: Connection, report: importing.Report, plan: importing.Plan,
+                 part: list[lists.Person], *, now: datetime, journal: Journal, actor: audit.Actor | None) -> int | None:
     """Write one chunk in a transaction of its own (with `actor`, the only one: indexed, with the audit entry);
-    once it is committed, what it wrote goes into `journal` and the report counts it."""
+    once it is committed, what it wrote goes into `journal` and the report counts it. Returns the database's
+    data_version as the transaction began (SQLite)."""
     rows = sorted((row for person in part for row in person.rows), key=lambda row: row.line)
     try:
-        _in_transaction(engine, report, plan, rows, part, now=now, journal=journal, actor=actor)
+        return _in_transaction(connection, report, plan, rows, part, now=now, journal=journal, actor=actor)
     except IntegrityError:
         # another writer took a key the chunk was to write (the same e-mail at the desk): match under the lock
-        _in_transaction(engine, report, plan, rows, None, now=now, journal=journal, actor=actor)
+        return _in_transaction(connection, report, plan, rows, None, now=now, journal=journal, actor=actor)
 
 
-def _in_transaction(engine: Engine, report: importing.Report, plan: importing.Plan, rows: list,
+def _in_transaction(connection: Connection, report: importing.Report, plan: importing.Plan, rows: list,
                     found: list[lists.Person] | None, *, now: datetime, journal: Journal,
-                    actor: audit.Actor | None) -> None:
+                    actor: audit.Actor | None) -> int | None:
     written = Journal()
-    with session_scope(engine) as session:
+    with connection.begin(), Session(bind=connection) as session:
+        version = connection.exec_driver_sql("PRAGMA data_version").scalar() if is_sqlite(connection) else None
         if found is None or not lists.still_known(session, found):
             found = lists.people(session, rows)  # a contact changed since the check: match again, under the lock
         registered = importing.write(session, plan, found, now=now, journal=written, index=actor is not None)
         if actor is not None:
             importing.finish(session, replace(report, registered=report.registered + registered), plan, actor=actor)
+        session.flush()
     report.registered += registered
     report.committed = actor is not None
     journal.merge(written)
+    return version
 
 
 def _index(engine: Engine, contact_ids: list[int], *, finish: Callable[[Session], None] | None = None) -> None:
