@@ -18,15 +18,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 from bench.common import emit, log, machine, median, now_iso
 from bench.storage import contact_rows
+from event_phases.pre_show.imports import committing
 from event_phases.pre_show.imports import importing as imports
-from event_phases.pre_show.imports.files import read_table
+from event_phases.pre_show.imports.files import Table, read_table
 from exhibit_crm import audit, migrate
 from exhibit_crm.contacts import normalise_phone
-from exhibit_crm.db import make_engine, session_scope
+from exhibit_crm.db import make_engine, read_in_session, run_in_session, session_scope
 from exhibit_crm.errors import InvalidInput
 from exhibit_crm.models import BadgeType, Contact, Edition, Series
 
@@ -37,13 +38,20 @@ TITLES = ["采购经理", "总经理", "设计师", "采购总监", "店长", ""
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench imports", description=__doc__.splitlines()[0])
-    p.add_argument("--contacts", type=int, default=100_000, help="contacts in the database before the import")
-    p.add_argument("--rows", type=int, default=100_000, help="rows in the imported list")
-    p.add_argument("--known", type=float, default=0.3, help="share of rows that are contacts the database has")
-    p.add_argument("--repeats", type=float, default=0.05, help="share of rows repeating a person of the list")
+    list_options(p, rows=100_000)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--profile", action="store_true", help="print a pyinstrument profile of the first run")
+    p.add_argument("--one-transaction", action="store_true",
+                   help="commit in one transaction (the way before chunks) rather than in chunks")
     return p
+
+
+def list_options(p: argparse.ArgumentParser, *, rows: int) -> None:
+    """The options of the database and the list (see _csv)."""
+    p.add_argument("--contacts", type=int, default=100_000, help="contacts in the database before the import")
+    p.add_argument("--rows", type=int, default=rows, help="rows in the imported list")
+    p.add_argument("--known", type=float, default=0.3, help="share of rows that are contacts the database has")
+    p.add_argument("--repeats", type=float, default=0.05, help="share of rows repeating a person of the list")
 
 
 def _seed(path: Path, contacts: int) -> int:
@@ -105,7 +113,20 @@ def _csv(known: list[dict], args: argparse.Namespace, seed: int = 7) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def one_run(seeded: Path, workdir: Path, data: bytes, edition_id: int, *, profile: bool) -> dict:
+def commit(engine: Engine, table: Table, edition_id: int, *, one_transaction: bool,
+           progress: imports.Progress | None = None) -> imports.Report:
+    """Import the list as `exhibit-crm import` does (in chunks), or in one transaction."""
+    mapping = read_in_session(engine, imports.suggested_mapping, edition_id=edition_id, kind="visitors",
+                              header=table.header)
+    options = {"edition_id": edition_id, "kind": "visitors", "table": table, "mapping": mapping,
+               "source": "bench list", "actor": audit.CLI, "progress": progress}
+    if one_transaction:
+        return run_in_session(engine, imports.run, **options, commit=True)
+    return committing.commit(engine, **options)
+
+
+def one_run(seeded: Path, workdir: Path, data: bytes, edition_id: int, *, profile: bool,
+            one_transaction: bool = False) -> dict:
     path = workdir / "run.sqlite"
     shutil.copyfile(seeded, path)
     engine = make_engine(f"sqlite:///{path}")
@@ -117,10 +138,7 @@ def one_run(seeded: Path, workdir: Path, data: bytes, edition_id: int, *, profil
     start, cpu_start = time.perf_counter(), time.process_time()
     table = read_table(data)
     read_s = time.perf_counter() - start
-    with session_scope(engine) as session:
-        mapping = imports.suggested_mapping(session, edition_id=edition_id, kind="visitors", header=table.header)
-        report = imports.run(session, edition_id=edition_id, kind="visitors", table=table, mapping=mapping,
-                             source="bench list", commit=True, actor=audit.CLI)
+    report = commit(engine, table, edition_id, one_transaction=one_transaction)
     total_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
     if profiler is not None:
         profiler.stop()
@@ -146,10 +164,13 @@ def main(argv: list[str]) -> int:
         log(f"list: {args.rows} rows, {len(data) / 2**20:.1f} MiB")
         runs = []
         for run in range(args.runs):
-            result = one_run(seeded, workdir, data, edition_id, profile=args.profile and run == 0)
+            result = one_run(seeded, workdir, data, edition_id, profile=args.profile and run == 0,
+                             one_transaction=args.one_transaction)
             log(f"run {run + 1}: {result}")
             runs.append(result)
-        emit({"benchmark": "imports", "backend": "sqlite", "contacts_before": args.contacts, "rows": args.rows,
+        emit({"benchmark": "imports", "backend": "sqlite",
+              "commit": "one transaction" if args.one_transaction else "chunks", "contacts_before": args.contacts,
+              "rows": args.rows,
               "runs": args.runs, "median_s": round(median([r["total_s"] for r in runs]), 3),
               "runs_s": [r["total_s"] for r in runs], "cpu_median_s": round(median([r["cpu_s"] for r in runs]), 3),
               "runs_load_avg_1m": [r["load_avg_1m"] for r in runs],

@@ -11,11 +11,11 @@ from pathlib import Path
 from exhibit_crm import audit
 from exhibit_crm.commands import engine
 from exhibit_crm.console import emit, json_flag, progress
-from exhibit_crm.db import read_in_session, run_in_session
+from exhibit_crm.db import read_in_session
 from exhibit_crm.errors import InvalidInput
 from exhibit_crm.models import IMPORT_KINDS
 
-from .imports import importing
+from .imports import committing, importing
 from .imports.files import read_table
 
 SHOWN_PROBLEMS = 20  # invalid rows printed as text; --json and the error CSV give them all
@@ -61,12 +61,14 @@ def import_list(args) -> int:
             advance(rows_done - done[0])
             done[0] = rows_done
 
+        options = {"edition_id": args.edition, "kind": args.kind, "table": table, "mapping": mapping,
+                   "source": args.source, "valid_only": args.valid_only, "badge_type": args.badge_type,
+                   "progress": report_progress}
         try:
-            runner = read_in_session if args.dry_run else run_in_session
-            report = runner(engine(), importing.run, edition_id=args.edition, kind=args.kind, table=table,
-                            mapping=mapping, source=args.source, commit=not args.dry_run,
-                            valid_only=args.valid_only, badge_type=args.badge_type, actor=audit.CLI,
-                            progress=report_progress)
+            if args.dry_run:
+                report = read_in_session(engine(), importing.run, **options)
+            else:
+                report = committing.commit(engine(), **options, actor=audit.CLI)
         except importing.ImportRefused as refused:
             report = refused.report
     emit(args, {**report.as_dict(), "mapping": mapping}, _text(report, mapping))

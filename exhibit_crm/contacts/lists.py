@@ -6,7 +6,7 @@ in turn (tests compare both ways)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..bulk_sql import BulkSql, chunks
-from ..models import Contact, ContactSource
+from ..models import Company, Contact, ContactSource
 from ..models.search import deferred_index
 from .companies import companies
 from .normalise import company_key
@@ -22,7 +22,7 @@ from .same_person import DETAILS, IDENTITY, changes, match
 
 CONTACT = Contact.__table__
 _KNOWN = (CONTACT.c.id, CONTACT.c.email, CONTACT.c.phone, *(CONTACT.c[n] for n in ("full_name", *DETAILS)),
-          CONTACT.c.company_id)
+          CONTACT.c.company_id, CONTACT.c.updated_at)
 
 
 class Row(Protocol):
@@ -44,6 +44,16 @@ class Person:
     @property
     def lines(self) -> list[int]:
         return [row.line for row in self.rows]
+
+
+@dataclass
+class Written:
+    """What upsert_people wrote, for a caller that may have to take it back (an import written in chunks)."""
+    companies: list[int] = field(default_factory=list)  # companies it created
+    contacts: list[int] = field(default_factory=list)  # contacts it created
+    sourced: list[int] = field(default_factory=list)  # contacts it gave a contact_source row for the source
+    changed: list[tuple[dict, dict]] = field(default_factory=list)  # (before, after) of the contacts it changed: id
+    # and the columns it set
 
 
 def people(session: Session, rows: Iterable[Row]) -> list[Person]:
@@ -87,14 +97,40 @@ def _known_people(session: Session, rows: list[Row], by_email: dict, by_phone: d
                         index[key] = person
 
 
-def upsert_people(session: Session, found: list[Person], *, source: str, now: datetime) -> None:
+def still_known(session: Session, found: list[Person]) -> bool:
+    """Whether the known contacts of `found` are still as `people` read them (then they may be written as matched,
+    in a later transaction)."""
+    known = {p.known["id"]: p.known for p in found if p.known is not None}
+    names = [column.name for column in _KNOWN]
+    current = {row["id"]: row for part in chunks(list(known))
+               for row in session.execute(select(*_KNOWN).where(CONTACT.c.id.in_(part))).mappings()}
+    return all(contact_id in current and all(current[contact_id][n] == state[n] for n in names)
+               for contact_id, state in known.items())
+
+
+def upsert_people(session: Session, found: list[Person], *, source: str, now: datetime,
+                  written: Written | None = None, index: bool = True) -> None:
     """Write known people (see people) onto their contacts and create the others, their companies too; every
-    contact keeps the list's source."""
-    company_ids = {key: company_id for key, (company_id, _name) in
-                   companies(session, [p.contact.get("company", "") for p in found], now=now).items()}
-    update_contacts(session, [p for p in found if p.known is not None], company_ids=company_ids, now=now)
-    create_contacts(session, [p for p in found if p.contact_id is None], company_ids=company_ids, now=now)
-    remember_source(session, found, source=source, now=now)
+    contact keeps the list's source. With `written`, what it wrote is added to it; `index` as in create_contacts."""
+    names = [p.contact.get("company", "") for p in found]
+    known_companies = _stored_companies(session, names) if written is not None else set()
+    company_ids = {key: company_id for key, (company_id, _name) in companies(session, names, now=now).items()}
+    update_contacts(session, [p for p in found if p.known is not None], company_ids=company_ids, now=now,
+                    before_after=written.changed if written is not None else None)
+    new = [p for p in found if p.contact_id is None]
+    create_contacts(session, new, company_ids=company_ids, now=now, index=index)
+    sourced = remember_source(session, found, source=source, now=now)
+    if written is not None:
+        written.companies += [cid for key, cid in company_ids.items() if key not in known_companies]
+        written.contacts += [p.contact_id for p in new]
+        written.sourced += sourced
+
+
+def _stored_companies(session: Session, names: list[str]) -> set[str]:
+    """The company keys of these names that the database has."""
+    keys = sorted({company_key(name) for name in names if name and name.strip()})
+    return {key for part in chunks(keys) for key in
+            session.scalars(select(Company.name_key).where(Company.name_key.in_(part)))}
 
 
 def _defaults() -> dict:
@@ -111,8 +147,10 @@ def _given(person: Person, company_ids: dict[str, int]) -> dict:
     return data
 
 
-def create_contacts(session: Session, new: list[Person], *, company_ids: dict[str, int], now: datetime) -> None:
-    """Insert the people the database did not know, indexed for the desk in one statement; sets their contact_id."""
+def create_contacts(session: Session, new: list[Person], *, company_ids: dict[str, int], now: datetime,
+                    index: bool = True) -> None:
+    """Insert the people the database did not know, indexed for the desk in one statement (on SQLite with
+    index=False not at all: the caller indexes them, see deferred_index); sets their contact_id."""
     if not new:
         return
     blank = {**_defaults(), "language": "zh-CN", "created_at": now, "updated_at": now, "consent_marketing": False,
@@ -120,7 +158,7 @@ def create_contacts(session: Session, new: list[Person], *, company_ids: dict[st
     rows = [{**blank, **changes(blank, _given(person, company_ids))} for person in new]
     connection = session.connection()
     after_id = connection.execute(select(func.coalesce(func.max(CONTACT.c.id), 0))).scalar_one()
-    with deferred_index(connection, "contact"):
+    with deferred_index(connection, "contact", index=index):
         BulkSql(connection).insert_dicts(CONTACT, rows)
     # The new rows are above after_id (ids only grow); each has its e-mail or phone, both unique. Rows another
     # writer added meanwhile (PostgreSQL) match no person of ours.
@@ -134,12 +172,17 @@ def create_contacts(session: Session, new: list[Person], *, company_ids: dict[st
         person.created = True
 
 
-def update_contacts(session: Session, merged: list[Person], *, company_ids: dict[str, int], now: datetime) -> int:
-    """Apply what the list says of known contacts (the same-person rule); returns how many changed."""
+def update_contacts(session: Session, merged: list[Person], *, company_ids: dict[str, int], now: datetime,
+                    before_after: list[tuple[dict, dict]] | None = None) -> int:
+    """Apply what the list says of known contacts (the same-person rule); returns how many changed. With
+    `before_after`, each changed contact's columns that changed are added to it as they were and as they are."""
     changed = []
     for person in merged:
         state = person.known
         update = changes(state, _given(person, company_ids))
+        if update and before_after is not None:
+            was = {"id": state["id"], "updated_at": state["updated_at"], **{n: state[n] for n in update}}
+            before_after.append((was, {"id": state["id"], "updated_at": now, **update}))
         state.update(update, _changed=set(update))
         if update:
             changed.append(state)
@@ -153,8 +196,9 @@ def update_contacts(session: Session, merged: list[Person], *, company_ids: dict
     return len(changed)
 
 
-def remember_source(session: Session, found: list[Person], *, source: str, now: datetime) -> None:
-    """A contact_source row for every contact the list touched that did not have one for this source yet."""
+def remember_source(session: Session, found: list[Person], *, source: str, now: datetime) -> list[int]:
+    """A contact_source row for every contact the list touched that did not have one for this source yet; returns
+    those contacts."""
     contact_ids = list(dict.fromkeys(p.contact_id for p in found))
     seen: set[int] = set()
     for part in chunks(list({p.contact_id for p in found if not p.created})):
@@ -162,3 +206,4 @@ def remember_source(session: Session, found: list[Person], *, source: str, now: 
                                                                            ContactSource.contact_id.in_(part))))
     rows = [{"contact_id": cid, "source": source, "first_seen_at": now} for cid in contact_ids if cid not in seen]
     BulkSql(session.connection()).insert_dicts(ContactSource.__table__, rows)
+    return [row["contact_id"] for row in rows]

@@ -17,6 +17,7 @@ INSERT … SELECT at the end, in its own transaction. PostgreSQL's triggers are 
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import unicodedata
@@ -141,24 +142,63 @@ def _sqlite_index_rows_after(table: str) -> str:
 
 
 @contextmanager
-def deferred_index(connection: Connection, table: str) -> Iterator[None]:
+def deferred_index(connection: Connection, table: str, *, index: bool = True) -> Iterator[None]:
     """Rows inserted into `table` ("contact" or "company") in the block are indexed when it ends, in one statement.
 
     On SQLite inserts on this connection skip the per-row trigger during the block (other connections, and this one
     after it, keep it) and every row above the block's starting id is indexed at its end, in the block's
-    transaction: the caller commits both or neither, after the block. Elsewhere (PostgreSQL's statement triggers) it
-    changes nothing.
+    transaction: the caller commits both or neither, after the block. With index=False they are left unindexed
+    there: the caller indexes them itself later (`stage_terms`, `add_staged`). Elsewhere (PostgreSQL's statement
+    triggers) it changes nothing.
     """
     if connection.dialect.name != "sqlite":
         yield
         return
+    if not index:
+        with _triggers_aside(connection):
+            yield
+        return
     # The writer holds SQLite's write lock (BEGIN IMMEDIATE): the rows above this id are the block's own.
     after_id = connection.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()
+    with _triggers_aside(connection):
+        yield
+    connection.execute(text(_sqlite_index_rows_after(table)), {"after_id": after_id})
+
+
+@contextmanager
+def _triggers_aside(connection: Connection) -> Iterator[None]:
     key = id(connection.connection.dbapi_connection)
     _DEFERRING.add(key)
     try:
         yield
     finally:
         _DEFERRING.discard(key)
-    connection.execute(text(_sqlite_index_rows_after(table)), {"after_id": after_id})
 
+
+def stage_terms(connection: Connection, table: str, ids: list[int]) -> int:
+    """Put the index rows (kind, term, owner id) that the SQLite triggers make for these rows of `table` into this
+    connection's temporary table desk_search_staged, in the index's key order (rowid 1, 2, …); returns how many.
+    It writes only the connection's temporary database: a read transaction does, holding no write lock.
+
+    Added in slices of that order (`add_staged`), each transaction dirties a stretch of the index only, where rows
+    added owner by owner would dirty most of its pages every time."""
+    _target, _owner, columns, terms = _INDEXED[table]
+    rows = f"(SELECT id, {', '.join(columns)} FROM {table} WHERE id IN (SELECT value FROM json_each(?))) AS c"
+    statement = terms(rows)
+    connection.exec_driver_sql("DROP TABLE IF EXISTS temp.desk_search_staged")
+    connection.exec_driver_sql(f"CREATE TEMP TABLE desk_search_staged AS SELECT * FROM ({statement}) ORDER BY 1, 2, 3",
+                               (json.dumps(ids),) * statement.count("json_each"))
+    return connection.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM temp.desk_search_staged").scalar_one()
+
+
+def add_staged(connection: Connection, table: str, first: int, last: int) -> None:
+    """Add the staged index rows `first`..`last` (see stage_terms) to the index; rows it holds already stay."""
+    target, owner, _columns, _terms = _INDEXED[table]
+    connection.exec_driver_sql(f"INSERT OR IGNORE INTO {target} (kind, term, {owner}) SELECT * FROM "
+                               "temp.desk_search_staged WHERE rowid BETWEEN ? AND ?", (first, last))
+
+
+def drop_staged(connection: Connection) -> None:
+    """Drop the staged index rows (see stage_terms), outside any transaction of the main database."""
+    connection.exec_driver_sql("DROP TABLE IF EXISTS temp.desk_search_staged")
+    connection.commit()

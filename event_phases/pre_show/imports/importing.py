@@ -1,5 +1,6 @@
 """Imports of visitor and exhibitor lists: a dry run that counts new, merged, duplicate and invalid rows, and a
-commit that writes all of it in the caller's one transaction, or nothing.
+commit that writes all of it, or nothing: here in the caller's one transaction (`run`), or in short transactions of a
+chunk each (`committing.commit`, what the CLI and the import pages use, so a big list does not stall the gates).
 
 A list with invalid rows is refused whole unless the user chose to import only the valid rows: half a list in the
 CRM is worse than none, as nobody can tell which half. Every contact an import touches keeps the import's source
@@ -24,6 +25,7 @@ from exporters import tables
 from . import exhibitors, visitors
 from .files import Table, check_mapping, suggest_mapping
 from .rows import Problem, RowError, VisitorRules, printable, refuse_control
+from .undo import Journal
 
 DEFAULT_BADGE_TYPE = "trade_visitor"
 MAX_PROBLEMS = 1000  # invalid rows kept in a report; the counts cover them all
@@ -124,24 +126,78 @@ def _badge_type_id(session: Session, edition: Edition, code: str | None) -> int:
     return found
 
 
-def run(session: Session, *, edition_id: int, kind: str, table: Table, mapping: dict[str, str], source: str = "",
-        commit: bool = False, valid_only: bool = False, badge_type: str | None = None,
-        actor: audit.Actor = audit.SYSTEM, now: datetime | None = None, progress: Progress | None = None) -> Report:
-    """Check a list against the edition, and with commit=True write it; a dry run writes nothing."""
+@dataclass
+class Plan:
+    """A checked list, ready to be written: its people (visitors) or companies (exhibitors), in list order."""
+    kind: str
+    edition_id: int
+    source: str
+    items: list
+    badge_type_id: int | None = None  # visitors whose rows name none get this badge type
+    questions: list = field(default_factory=list)
+
+
+def check(session: Session, *, edition_id: int, kind: str, table: Table, mapping: dict[str, str], source: str = "",
+          commit: bool = False, valid_only: bool = False, badge_type: str | None = None,
+          progress: Progress | None = None) -> tuple[Report, Plan]:
+    """Check a list against the edition: what it holds, and what a commit would write. Only reads; refuses
+    (ImportRefused) a list with invalid rows that is to be committed whole."""
     edition = _edition(session, edition_id)
     if commit and not source.strip():
         raise InvalidInput("required", "source: name the source of this list", field="source")
     questions = questions_of(session, edition_id) if kind == "visitors" else []
     mapping = check_mapping(mapping, header=table.header, kind=kind, questions=questions)
     report = Report(kind, table.encoding, rows=len(table.rows), valid_only=valid_only)
-    fn = _visitors if kind == "visitors" else _exhibitors
-    fn(session, edition=edition, table=table, mapping=mapping, report=report, commit=commit, questions=questions,
-       source=source.strip(), valid_only=valid_only, badge_type=badge_type, now=now or utcnow(), progress=progress)
+    plan = Plan(kind, edition_id, source.strip(), [], questions=questions)
+    fn = _check_visitors if kind == "visitors" else _check_exhibitors
+    fn(session, edition=edition, table=table, mapping=mapping, report=report, plan=plan, badge_type=badge_type,
+       progress=progress)
+    _refuse_invalid(report, commit=commit, valid_only=valid_only)
+    return report, plan
+
+
+def write(session: Session, plan: Plan, items: list, *, now: datetime, journal: Journal | None = None,
+          index: bool = True) -> int:
+    """Write items of a checked list (all, or a chunk); returns how many visitors it registered. With `journal`,
+    what it wrote is added to it; with index=False new contacts are left for the caller to index for the desk
+    (SQLite, see lists.create_contacts)."""
+    if plan.kind != "visitors":
+        for row in items:
+            exhibitors.write_exhibitor(session, row, edition_id=plan.edition_id, now=now)
+        session.flush()
+        return 0
+    written = lists.Written() if journal is not None else None
+    lists.upsert_people(session, items, source=plan.source, now=now, written=written, index=index)
+    registered = visitors.register_all(session, items, edition_id=plan.edition_id, badge_type_id=plan.badge_type_id,
+                                       questions=plan.questions, now=now)
+    session.flush()
+    if journal is not None:
+        journal.add_created("registration", registered, key="contact_id", where=(("edition_id", plan.edition_id),))
+        journal.add_created("contact_source", written.sourced, key="contact_id", where=(("source", plan.source),))
+        journal.add_created("contact", written.contacts)
+        journal.add_created("company", written.companies)
+        journal.add_changed("contact", written.changed)
+    return len(registered)
+
+
+def finish(session: Session, report: Report, plan: Plan, *, actor: audit.Actor) -> None:
+    """Mark a report committed, with the audit entry that says so (in the transaction of the list's last write)."""
+    report.committed = True
+    audit.log(session, "event_phases.pre_show.import.committed", actor=actor, obj=_edition(session, plan.edition_id),
+              data={"kind": plan.kind, "source": plan.source,
+                    **{k: v for k, v in report.as_dict().items() if isinstance(v, int)}})
+
+
+def run(session: Session, *, edition_id: int, kind: str, table: Table, mapping: dict[str, str], source: str = "",
+        commit: bool = False, valid_only: bool = False, badge_type: str | None = None,
+        actor: audit.Actor = audit.SYSTEM, now: datetime | None = None, progress: Progress | None = None) -> Report:
+    """Check a list against the edition, and with commit=True write it in this session's transaction; a dry run
+    writes nothing. (committing.commit writes a big list in chunks.)"""
+    report, plan = check(session, edition_id=edition_id, kind=kind, table=table, mapping=mapping, source=source,
+                         commit=commit, valid_only=valid_only, badge_type=badge_type, progress=progress)
     if commit:
-        report.committed = True
-        audit.log(session, "event_phases.pre_show.import.committed", actor=actor, obj=edition,
-                  data={"kind": kind, "source": source.strip(), **{k: v for k, v in report.as_dict().items()
-                                                                    if isinstance(v, int)}})
+        report.registered = write(session, plan, plan.items, now=now or utcnow())
+        finish(session, report, plan, actor=actor)
     if progress is not None:
         progress(report.rows)
     return report
@@ -152,38 +208,25 @@ def _refuse_invalid(report: Report, *, commit: bool, valid_only: bool) -> None:
         raise ImportRefused(report)
 
 
-def _visitors(session: Session, *, edition: Edition, table: Table, mapping: dict, report: Report, commit: bool,
-              questions: list, source: str, valid_only: bool, badge_type: str | None, now: datetime,
-              progress: Progress | None) -> None:
-    default_type = _badge_type_id(session, edition, badge_type)
+def _check_visitors(session: Session, *, edition: Edition, table: Table, mapping: dict, report: Report, plan: Plan,
+                    badge_type: str | None, progress: Progress | None) -> None:
+    plan.badge_type_id = _badge_type_id(session, edition, badge_type)
     types = list(session.scalars(select(BadgeType).where(BadgeType.edition_id == edition.id)))
-    rules = VisitorRules(badge_types=types, questions=questions)
-    found = lists.people(session, _check(table, mapping, rules.check, report, progress))
+    rules = VisitorRules(badge_types=types, questions=plan.questions)
+    found = plan.items = lists.people(session, _check(table, mapping, rules.check, report, progress))
     merged = [p for p in found if p.contact_id is not None]
     report.new, report.merged = len(found) - len(merged), len(merged)
     report.duplicates = sum(len(p.lines) - 1 for p in found)
-    _refuse_invalid(report, commit=commit, valid_only=valid_only)
-    if not commit:
-        return
-    lists.upsert_people(session, found, source=source, now=now)
-    report.registered = visitors.register_all(session, found, edition_id=edition.id, badge_type_id=default_type,
-                                              questions=questions, now=now)
-    session.flush()
 
 
-def _exhibitors(session: Session, *, edition: Edition, table: Table, mapping: dict, report: Report, commit: bool,
-                source: str, valid_only: bool, now: datetime, progress: Progress | None, **_unused) -> None:
+def _check_exhibitors(session: Session, *, edition: Edition, table: Table, mapping: dict, report: Report,
+                      plan: Plan, progress: Progress | None, **_unused) -> None:
     rules = exhibitors.ExhibitorRules(session, edition_id=edition.id)
-    found = exhibitors.merge_rows(_check(table, mapping, rules.check, report, progress))
+    found = plan.items = exhibitors.merge_rows(_check(table, mapping, rules.check, report, progress))
     known = exhibitors.known_exhibitors(session, edition_id=edition.id, keys=[row.key for row in found])
     report.merged = sum(1 for row in found if row.key in known)
     report.new = len(found) - report.merged
     report.duplicates = sum(len(row.lines) - 1 for row in found)
-    _refuse_invalid(report, commit=commit, valid_only=valid_only)
-    if commit:
-        for row in found:
-            exhibitors.write_exhibitor(session, row, edition_id=edition.id, now=now)
-        session.flush()
 
 
 class _Problems(tables.Table):

@@ -2,14 +2,15 @@
 mapping, the dry-run report and the progress of the commit that runs after the request has returned.
 
 The upload is checked (readable, a header, within the size limit) before anything is written. The commit runs in
-its own transaction; a refusal or failure marks the job "failed" and writes nothing else.
+chunks of short transactions (committing.commit), all or nothing; a refusal or failure marks the job "failed" and
+leaves nothing else written. Its progress is kept in import_job.rows_done between the chunks.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,21 +19,18 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from exhibit_crm import audit
-from exhibit_crm.db import is_sqlite, run_in_session, session_scope
+from exhibit_crm.db import run_in_session, session_scope
 from exhibit_crm.errors import Conflict, InvalidInput, NotFound
 from exhibit_crm.models import IMPORT_KINDS, Edition, ImportJob, utcnow
 
-from . import importing
+from . import committing, importing
 from .files import ZIP_MAGIC, Table, field_names, read_table
 
 MAX_UPLOAD = 20 * 1024 * 1024  # bytes: a 100,000-row visitor list is about 10 MiB of CSV
 FOLDER = "imports"
 PREVIEW_ROWS = 5
-
-# SQLite lets one writer at a time, and the commit is that writer until it ends: progress it cannot write to the
-# database is kept here for the process's own progress page (PostgreSQL gets it in import_job.rows_done).
-_progress: dict[int, int] = {}
-_progress_lock = threading.Lock()
+PROGRESS_EVERY_S = 0.5
+_recorded: dict[int, float] = {}  # job -> when its progress was last written (time.monotonic), while it commits
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class JobView:
 
     @property
     def rows_done(self) -> int:
-        return max(self.job.rows_done, _progress.get(self.job.id, 0))
+        return self.job.rows_done
 
 
 def create_job(session: Session, *, data_dir: Path, edition_id: int, kind: str, source: str, filename: str,
@@ -124,8 +122,7 @@ def job_view(session: Session, *, data_dir: Path, job_id: int) -> JobView:
 def job_status(session: Session, *, job_id: int) -> dict:
     """Status and progress of a job, from its row alone (polled while a commit runs)."""
     job = _job(session, job_id)
-    return {"status": job.status, "rows_done": max(job.rows_done, _progress.get(job.id, 0)),
-            "rows_total": job.rows_total}
+    return {"status": job.status, "rows_done": job.rows_done, "rows_total": job.rows_total}
 
 
 def check_job(session: Session, *, data_dir: Path, job_id: int, mapping: dict[str, str]) -> importing.Report:
@@ -175,29 +172,30 @@ def start_commit(session: Session, *, job_id: int, valid_only: bool, actor: audi
 
 
 def _record_progress(engine: Engine, job_id: int, rows_done: int) -> None:
-    with _progress_lock:
-        _progress[job_id] = rows_done
-    if not is_sqlite(engine):
-        with session_scope(engine) as session:
-            session.execute(update(ImportJob).where(ImportJob.id == job_id).values(rows_done=rows_done))
+    """Progress in the job's row, in a short transaction of its own (the commit holds none between its chunks), at
+    most every PROGRESS_EVERY_S: on SQLite each is a writer the commit would leave gaps for (committing._Turns)."""
+    now = time.monotonic()
+    if now - _recorded.get(job_id, -PROGRESS_EVERY_S) < PROGRESS_EVERY_S:
+        return
+    _recorded[job_id] = now
+    with session_scope(engine) as session:
+        session.execute(update(ImportJob).where(ImportJob.id == job_id).values(rows_done=rows_done))
 
 
 def run_job(engine: Engine, *, data_dir: Path, job_id: int, actor: audit.Actor, now: datetime | None = None) -> None:
-    """The commit of a started job, in one transaction of its own; the outcome is kept with the job."""
+    """The commit of a started job, in chunks (committing.commit); the outcome is kept with the job."""
     job = run_in_session(engine, _job, job_id=job_id)
     try:
-        report = run_in_session(engine, importing.run, edition_id=job.edition_id, kind=job.kind,
-                                table=_table(data_dir, job), mapping=job.mapping, source=job.source, commit=True,
-                                valid_only=job.valid_only, actor=actor, now=now,
-                                progress=lambda n: _record_progress(engine, job_id, n))
+        report = committing.commit(engine, edition_id=job.edition_id, kind=job.kind, table=_table(data_dir, job),
+                                   mapping=job.mapping, source=job.source, valid_only=job.valid_only, actor=actor,
+                                   now=now, progress=lambda n: _record_progress(engine, job_id, n))
         outcome = {"status": "done", "report": report.as_dict(), "rows_done": job.rows_total, "error": ""}
     except importing.ImportRefused as refused:
         outcome = {"status": "failed", "report": refused.report.as_dict(), "error": refused.message}
     except Exception as exc:  # the job page must say it failed, whatever happened
         outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000]}
     finally:
-        with _progress_lock:
-            _progress.pop(job_id, None)
+        _recorded.pop(job_id, None)
     run_in_session(engine, _finish, job_id=job_id, outcome=outcome, now=now or utcnow())
 
 

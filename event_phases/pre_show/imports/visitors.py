@@ -29,8 +29,8 @@ def _answers_and_badge_type(person: Person) -> tuple[dict, int | None]:
 
 
 def register_all(session: Session, found: list[Person], *, edition_id: int, badge_type_id: int, questions: list,
-                 now: datetime) -> int:
-    """Register every person not yet registered in the edition (source "import"); returns how many."""
+                 now: datetime) -> list[int]:
+    """Register every person not yet registered in the edition (source "import"); returns their contact ids."""
     registered: set[int] = set()
     for part in chunks(list({p.contact_id for p in found if not p.created})):
         registered.update(session.scalars(select(Registration.contact_id).where(
@@ -47,7 +47,7 @@ def register_all(session: Session, found: list[Person], *, edition_id: int, badg
                      "cancelled_at": None, "collected_at": None})
         interests.append(sorted(interests_from_answers(questions, answers)) if answers else [])
     if not rows:
-        return 0
+        return []
     bulk = BulkSql(session.connection())
     bulk.insert_dicts(Registration.__table__, rows)
     wanted_by_contact = {row["contact_id"]: codes for row, codes in zip(rows, interests, strict=True) if codes}
@@ -59,4 +59,4 @@ def register_all(session: Session, found: list[Person], *, edition_id: int, badg
         bulk.insert_dicts(RegistrationInterest.__table__,
                          [{"registration_id": new_ids[cid], "edition_id": edition_id, "category": code}
                           for cid, codes in wanted_by_contact.items() for code in codes])
-    return len(rows)
+    return [row["contact_id"] for row in rows]

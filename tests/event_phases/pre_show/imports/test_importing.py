@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from event_phases.on_site import search
+from event_phases.pre_show.imports import committing
 from event_phases.pre_show.imports import importing as imports
 from event_phases.pre_show.imports.files import read_table, suggest_mapping
 from exhibit_crm import audit
@@ -46,21 +47,31 @@ def edition(session):
 
 
 def _run(session, edition, data: bytes, *, commit=True, valid_only=False, mapping=None, kind="visitors",
-         source="2026 buyers list"):
+         source="2026 buyers list", chunks: int | None = None):
+    """Import in the session's transaction, or with `chunks` through the commit in chunks of that many rows."""
     table = read_table(data)
     questions = imports.questions_of(session, edition.id)
     mapping = mapping if mapping is not None else suggest_mapping(table.header, kind=kind, questions=questions)
+    if chunks is not None:
+        session.commit()  # the commit's transactions are its own
+        return committing.commit(session.get_bind(), edition_id=edition.id, kind=kind, table=table, mapping=mapping,
+                                 source=source, valid_only=valid_only, actor=audit.SYSTEM, now=NOW, chunk_rows=chunks)
     report = imports.run(session, edition_id=edition.id, kind=kind, table=table, mapping=mapping, source=source,
                          commit=commit, valid_only=valid_only, actor=audit.SYSTEM, now=NOW)
     session.commit()
     return report
 
 
+# the commit in one transaction, and in chunks of one row: each test of both gives the same outcome
+BOTH = pytest.mark.parametrize("chunks", [None, 1], ids=["one_transaction", "chunks"])
+
+
 def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def test_a_gb18030_file_with_chinese_headers_is_read_mapped_and_imported(session, edition):
+@BOTH
+def test_a_gb18030_file_with_chinese_headers_is_read_mapped_and_imported(session, edition, chunks):
     text = CHINESE_HEADER + ("王伟,上海家居有限公司,138 0013 8000,Wang.Wei@QQ.com,采购经理,上海,上海,中国,沙发、床\n"
                              "欧阳䶮,广州华美家居,+86 139-0013-9000,,总经理,广东,广州,China,\n")
     data = text.encode("gb18030")
@@ -74,7 +85,7 @@ def test_a_gb18030_file_with_chinese_headers_is_read_mapped_and_imported(session
     assert (dry.rows, dry.new, dry.merged, dry.invalid, dry.committed) == (2, 2, 0, 0, False)
     assert _count(session, Contact) == 0
 
-    report = _run(session, edition, data)
+    report = _run(session, edition, data, chunks=chunks)
     assert (report.new, report.registered, report.committed) == (2, 2, True)
     wang = session.scalars(select(Contact).where(Contact.email == "wang.wei@qq.com")).one()
     assert (wang.full_name, wang.phone, wang.title, wang.country, wang.city) == (
@@ -136,9 +147,10 @@ BAD = (CHINESE_HEADER
        + "陈静,,13800138005,,,,,,桌子\n")               # line 7: not an option
 
 
-def test_a_list_with_bad_rows_is_refused_whole(session, edition):
+@BOTH
+def test_a_list_with_bad_rows_is_refused_whole(session, edition, chunks):
     with pytest.raises(imports.ImportRefused) as refused:
-        _run(session, edition, BAD.encode())
+        _run(session, edition, BAD.encode(), chunks=chunks)
     session.rollback()
     report = refused.value.report
     assert (report.rows, report.new, report.invalid) == (6, 1, 5)
@@ -150,13 +162,15 @@ def test_a_list_with_bad_rows_is_refused_whole(session, edition):
         assert _count(session, model) == 0
 
 
-def test_valid_rows_only_imports_the_rest(session, edition):
-    report = _run(session, edition, BAD.encode(), valid_only=True)
+@BOTH
+def test_valid_rows_only_imports_the_rest(session, edition, chunks):
+    report = _run(session, edition, BAD.encode(), valid_only=True, chunks=chunks)
     assert (report.committed, report.new, report.invalid, report.registered) == (True, 1, 5, 1)
     assert list(session.scalars(select(Contact.full_name))) == ["王伟"]
 
 
-def test_duplicates_in_the_file_and_in_the_database_are_merged(session, edition):
+@BOTH
+def test_duplicates_in_the_file_and_in_the_database_are_merged(session, edition, chunks):
     known = factories.registration(session, edition, full_name="王伟", email="wang.wei@qq.com")
     other = factories.registration(session, edition, full_name="赵敏", email="zhao@163.com", phone="13700137000")
     data = ("姓名,手机,邮箱,职位\n"
@@ -168,7 +182,7 @@ def test_duplicates_in_the_file_and_in_the_database_are_merged(session, edition)
             "Zhao Min,13700137000,,Buyer\n").encode()        # the known contact by phone
     dry = _run(session, edition, data, commit=False)
     assert (dry.rows, dry.new, dry.merged, dry.duplicates, dry.invalid) == (6, 1, 2, 2, 1)
-    report = _run(session, edition, data, valid_only=True)
+    report = _run(session, edition, data, valid_only=True, chunks=chunks)
     assert (report.new, report.merged, report.duplicates, report.registered) == (1, 2, 2, 1)
     assert _count(session, Contact) == 3
     wang = session.get(Contact, known.contact_id)
@@ -187,10 +201,11 @@ def test_duplicates_in_the_file_and_in_the_database_are_merged(session, edition)
     assert [h.contact_id for h in search.search(session, edition_id=edition.id, query="138 0013 8000")] == [wang.id]
 
 
-def test_a_phone_of_another_contact_is_not_taken_over(session, edition):
+@BOTH
+def test_a_phone_of_another_contact_is_not_taken_over(session, edition, chunks):
     factories.registration(session, edition, full_name="王伟", email="wang@qq.com")
     factories.registration(session, edition, full_name="前台", phone="13800138000")
-    _run(session, edition, "姓名,邮箱,手机\n王伟,wang@qq.com,13800138000\n".encode())
+    _run(session, edition, "姓名,邮箱,手机\n王伟,wang@qq.com,13800138000\n".encode(), chunks=chunks)
     assert session.scalars(select(Contact.phone).where(Contact.email == "wang@qq.com")).one() is None
 
 
@@ -266,7 +281,8 @@ def test_imported_people_are_found_by_the_desk_and_later_writers_are_indexed_too
     assert found("葛亮") == found("kongming") == ["诸葛亮"]
 
 
-def test_an_import_indexes_exactly_the_terms_the_triggers_make(session, edition):
+@BOTH
+def test_an_import_indexes_exactly_the_terms_the_triggers_make(session, edition, chunks):
     """The import indexes its contacts and companies itself (on SQLite); migration 0002's statements, run again
     over the same rows, make the same terms."""
     from importlib import import_module
@@ -279,7 +295,7 @@ def test_an_import_indexes_exactly_the_terms_the_triggers_make(session, edition)
             "王  小明,ＡＢＣ 家具,13800138000,wang.xiao-ming+fair@example.com.cn\n"
             "株式会社 ㈱,㈱ 株式会社株式会社,+81 3-1234-5678,a_b.c@x.jp\n"
             "Ελένη Παπαδοπούλου,ΕΠΙΠΛΑ Α.Ε.,,eleni@example.gr\n").encode()
-    _run(session, edition, data)
+    _run(session, edition, data, chunks=chunks)
     dialect = session.get_bind().dialect.name
     for table, model, owner in (("contact", DeskSearchTerm, "contact_id"),
                                 ("company", DeskSearchCompanyTerm, "company_id")):
@@ -293,18 +309,19 @@ def test_an_import_indexes_exactly_the_terms_the_triggers_make(session, edition)
     session.rollback()
 
 
-def test_control_characters_in_cells_are_refused_per_row_but_tabs_and_line_breaks_stay(session, edition):
+@BOTH
+def test_control_characters_in_cells_are_refused_per_row_but_tabs_and_line_breaks_stay(session, edition, chunks):
     rows = [["name", "email", "title"], ["Li\x00 Wei", "li@example.com", ""], ["Wang", "wang@example.com", "a\x07b"],
             ["Zhao", "zhao@example.com", "Head\tof\r\nsales"]]
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     with pytest.raises(imports.ImportRefused) as refused:
-        _run(session, edition, buffer.getvalue().encode())
+        _run(session, edition, buffer.getvalue().encode(), chunks=chunks)
     session.rollback()
     report = refused.value.report
     assert [(p.line, p.column, p.code) for p in report.problems] == [
         (2, "name", "control_character"), (3, "title", "control_character")]
     assert report.problems[0].value == "Li\ufffd Wei"
-    report = _run(session, edition, buffer.getvalue().encode(), valid_only=True)
+    report = _run(session, edition, buffer.getvalue().encode(), valid_only=True, chunks=chunks)
     assert (report.new, report.invalid) == (1, 2)
     assert session.scalars(select(Contact.title)).one() == "Head of sales"  # accepted, its spaces folded as ever
