@@ -36,7 +36,7 @@ COUNTED = (Contact, Company, Registration, RegistrationInterest, ContactSource, 
 @pytest.fixture
 def edition(session):
     ed = factories.edition(session)
-    session.add(BadgeType(edition_id=ed.id, code="late_vip", name="Late VIP"))
+    session.add(BadgeType(edition_id=ed.id, code="late_vip", name="Late VIP", audience="trade_visitor"))
     session.add(RegistrationQuestion(
         edition_id=ed.id, key="interests", label="Products of interest", label_zh="感兴趣的产品", kind="multiple",
         options=[{"value": "sofa", "label": "Sofas", "label_zh": "沙发", "category": "sofas"}]))
