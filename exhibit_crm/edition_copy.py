@@ -18,8 +18,18 @@ from sqlmodel import Session, SQLModel
 
 from . import audit
 from .db import found
-from .errors import Conflict, InvalidInput
-from .models import BadgeType, Edition, EditionDay, Gate, ProductCategory, RegistrationQuestion, Zone, ZoneAccess
+from .errors import Conflict, InvalidInput, validate_input
+from .models import (
+    BadgeType,
+    Edition,
+    EditionBase,
+    EditionDay,
+    Gate,
+    ProductCategory,
+    RegistrationQuestion,
+    Zone,
+    ZoneAccess,
+)
 
 # columns a copy never takes over: its own key and creation time, and the parent it gets anew
 _OWN = {"id", "created_at"}
@@ -69,8 +79,6 @@ def _rows(session: Session, model: type[SQLModel], *where) -> list:
 
 
 def _check(session: Session, source: Edition, *, year: int, moved: dict[date, date]) -> None:
-    if not 2000 <= year <= 2100:
-        raise InvalidInput("invalid", "year: between 2000 and 2100", field="year")
     taken = session.scalar(select(Edition.id).where(Edition.series_id == source.series_id, Edition.year == year))
     if taken is not None:
         raise Conflict("edition_exists", f"year: the series has an edition in {year} already (id {taken}); "
@@ -81,10 +89,17 @@ def _check(session: Session, source: Edition, *, year: int, moved: dict[date, da
                            field="start")
 
 
-def _new_edition(session: Session, source: Edition, *, year: int, name: str | None) -> Edition:
+def _new_values(source: Edition, *, year: int, name: str | None) -> dict:
+    """The new edition's name and year, checked as any edition's are (EditionBase)."""
     default = source.name.replace(str(source.year), str(year)) if str(source.year) in source.name \
         else f"{source.name} {year}"
-    edition = _clone(source, year=year, name=(name or "").strip() or default)
+    values = {field: getattr(source, field) for field in EditionBase.model_fields}
+    checked = validate_input(EditionBase, {**values, "year": year, "name": (name or "").strip() or default})
+    return {"year": checked.year, "name": checked.name}
+
+
+def _new_edition(session: Session, source: Edition, new: dict) -> Edition:
+    edition = _clone(source, **new)
     session.add(edition)
     session.flush()
     return edition
@@ -126,9 +141,10 @@ def copy_edition(session: Session, *, edition_id: int, year: int, start: date | 
     """A new edition of the source's series in `year` with the source's set-up (see the module's docstring)."""
     source = found(session, Edition, edition_id, what="edition")
     source_days = _rows(session, EditionDay, EditionDay.edition_id == source.id)
+    new = _new_values(source, year=year, name=name)
     moved = moved_days(sorted(day.day for day in source_days), year=year, start=start)
     _check(session, source, year=year, moved=moved)
-    edition = _new_edition(session, source, year=year, name=name)
+    edition = _new_edition(session, source, new)
     copied = _copy_parts(session, source, edition, source_days, moved)
     audit.log(session, "exhibit_crm.edition.copied", actor=actor, obj=edition,
               data={"source_id": source.id, "year": year, **copied})
