@@ -1,0 +1,152 @@
+"""What an edition's statistics are computed from, read once: its days, badge types, gates, registrations with their
+contacts' origin, and the accepted entries of its show days, as pandas frames.
+
+Times come out of the database as whole UTC seconds (`exhibit_crm.db.epoch_seconds`) and are judged in the edition's
+own time zone: a scan belongs to the local day it was made on, and only the edition's show days count. Only the
+columns the figures need are read, so 100,000 registrations and 600,000 scans fit in well under a second."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import select
+from sqlmodel import Session
+
+from exhibit_crm.db import epoch_seconds, found
+from exhibit_crm.models import (
+    VISITOR_AUDIENCES,
+    BadgeType,
+    Contact,
+    Edition,
+    EditionDay,
+    Gate,
+    Registration,
+    Scan,
+    Series,
+    Zone,
+)
+
+# GB/T 26165 counts exhibitors, visitors and space from outside the country the show is held in as overseas; the
+# shows this CRM runs are held in mainland China, so Hong Kong, Macao and Taiwan (own ISO codes) count as overseas.
+HOME_COUNTRY = "CN"
+
+
+@dataclass
+class EditionData:
+    """One edition's frames; the derived ones (visitors, attendance) are computed when first asked for."""
+
+    session: Session
+    edition: Edition
+    series: Series
+    days: list[EditionDay]
+    badge_types: pd.DataFrame  # id, code, name, name_zh, audience, visitor
+    zones: pd.DataFrame  # id, name, name_zh
+    gates: pd.DataFrame  # id, name, zone_id, zone, zone_zh
+    registrations: pd.DataFrame  # id, contact_id, badge_type_id, source, status, registered_at, country, province
+    entries: pd.DataFrame  # registration_id, gate_id, zone_id, at, left_at, day (local midnight), hour
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.edition.timezone)
+
+    @property
+    def show_days(self) -> list[pd.Timestamp]:
+        """The show days as the local midnights the frames' `day` columns hold."""
+        return [pd.Timestamp(day.day) for day in self.days]
+
+    def local(self, moment: datetime) -> pd.Timestamp:
+        """A moment as the naive local time the frames hold."""
+        return pd.Timestamp(moment.astimezone(self.zone).replace(tzinfo=None))
+
+    @cached_property
+    def visitors(self) -> pd.DataFrame:
+        """Registrations with a badge for visitors (any status), with their badge type's code and audience."""
+        kinds = self.badge_types[self.badge_types.visitor][["id", "code", "audience"]]
+        return self.registrations.merge(kinds.rename(columns={"id": "badge_type_id"}), on="badge_type_id")
+
+    @cached_property
+    def visitor_entries(self) -> pd.DataFrame:
+        """Accepted entries of visitors on show days."""
+        return self.entries[self.entries.registration_id.isin(self.visitors.id)]
+
+    @cached_property
+    def attendee_ids(self) -> pd.Index:
+        """Registrations of visitors with at least one accepted entry on a show day."""
+        return pd.Index(self.visitor_entries.registration_id.unique())
+
+
+def load(session: Session, *, edition_id: int) -> EditionData:
+    """Read the edition's frames (NotFound for an unknown edition)."""
+    edition = found(session, Edition, edition_id, what="edition")
+    days = list(session.scalars(select(EditionDay).where(EditionDay.edition_id == edition_id)
+                                .order_by(EditionDay.day)))
+    data = EditionData(session, edition, session.get(Series, edition.series_id), days,
+                       _badge_types(session, edition_id), _zones(session, edition_id), _gates(session, edition_id),
+                       pd.DataFrame(), pd.DataFrame())
+    data.registrations = _registrations(session, data)
+    data.entries = _entries(session, data)
+    return data
+
+
+def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(query).all(), columns=columns)
+
+
+def _badge_types(session: Session, edition_id: int) -> pd.DataFrame:
+    types = _frame(session, select(BadgeType.id, BadgeType.code, BadgeType.name, BadgeType.name_zh, BadgeType.audience)
+                   .where(BadgeType.edition_id == edition_id).order_by(BadgeType.id),
+                   ["id", "code", "name", "name_zh", "audience"])
+    types["visitor"] = types.audience.isin(VISITOR_AUDIENCES)
+    return types
+
+
+def _zones(session: Session, edition_id: int) -> pd.DataFrame:
+    return _frame(session, select(Zone.id, Zone.name, Zone.name_zh).where(Zone.edition_id == edition_id)
+                  .order_by(Zone.name), ["id", "name", "name_zh"])
+
+
+def _gates(session: Session, edition_id: int) -> pd.DataFrame:
+    query = (select(Gate.id, Gate.name, Zone.id, Zone.name, Zone.name_zh).join(Zone, Zone.id == Gate.zone_id)
+             .where(Zone.edition_id == edition_id).order_by(Zone.name, Gate.name))
+    return _frame(session, query, ["id", "name", "zone_id", "zone", "zone_zh"])
+
+
+def local_times(data: EditionData, seconds: pd.Series) -> pd.Series:
+    """UTC epoch seconds as naive local times of the edition (NaT where missing)."""
+    return (pd.to_datetime(seconds, unit="s", utc=True).dt.tz_convert(data.zone).dt.tz_localize(None))
+
+
+def _registrations(session: Session, data: EditionData) -> pd.DataFrame:
+    query = (select(Registration.id, Registration.contact_id, Registration.badge_type_id, Registration.source,
+                    Registration.status, epoch_seconds(session, Registration.registered_at),
+                    epoch_seconds(session, Registration.cancelled_at), Contact.country, Contact.province)
+             .join(Contact, Contact.id == Registration.contact_id).where(Registration.edition_id == data.edition.id))
+    frame = _frame(session, query, ["id", "contact_id", "badge_type_id", "source", "status", "registered_at",
+                                    "cancelled_at", "country", "province"])
+    frame["registered_at"] = local_times(data, frame.registered_at)
+    frame["cancelled_at"] = local_times(data, frame.cancelled_at.astype("Float64"))
+    return frame
+
+
+def _entries(session: Session, data: EditionData) -> pd.DataFrame:
+    """Accepted entry scans on the edition's show days (a scan on a move-in day or after the show is not counted)."""
+    if not data.days:
+        return pd.DataFrame(columns=["registration_id", "gate_id", "zone_id", "at", "left_at", "day", "hour"])
+    first, last = data.days[0].day, data.days[-1].day
+    start = datetime.combine(first, time(), tzinfo=data.zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), tzinfo=data.zone).astimezone(UTC)
+    zones = select(Zone.id).where(Zone.edition_id == data.edition.id)
+    query = (select(Scan.registration_id, Scan.gate_id, Scan.zone_id, epoch_seconds(session, Scan.scanned_at),
+                    epoch_seconds(session, Scan.left_at))
+             .where(Scan.zone_id.in_(zones), Scan.verdict == "accepted", Scan.direction == "in",
+                    Scan.registration_id.is_not(None), Scan.scanned_at >= start, Scan.scanned_at < end))
+    frame = _frame(session, query, ["registration_id", "gate_id", "zone_id", "at", "left_at"])
+    frame["at"] = local_times(data, frame["at"])
+    frame["left_at"] = local_times(data, frame.left_at.astype("Float64"))
+    frame["day"] = frame["at"].dt.floor("D")
+    frame["hour"] = frame["at"].dt.hour
+    return frame[frame.day.isin(data.show_days)].reset_index(drop=True)
