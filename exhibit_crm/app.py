@@ -37,6 +37,7 @@ MODULES = (
     "event_phases.on_site.desk_web",
     "event_phases.on_site.booth_web",
     "event_phases.on_site.lead_api",
+    "event_phases.post_show.statistics_web",
     "badge_scanner.api",
     "badge_scanner.web",
 )

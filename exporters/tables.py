@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +26,19 @@ KINDS = ("text", "datetime", "number", "bool")
 # Every such text is guarded, however harmless it looks: "+1-1" shows as 0 and "+8613812345678" loses its plus, so
 # no pattern of "safe" texts is kept. Numbers that are numeric values (int, float) are written as numbers instead.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+# characters Excel refuses in a sheet's name
+SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _EXCEL_EPOCH, _DAY = datetime(1899, 12, 30), timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file ready to send: its name, type, bytes and how many rows of data it holds."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -87,12 +100,12 @@ class Table:
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
     def xlsx(self) -> bytes:
+        return workbook([self])
+
+    def write_sheet(self, book: xlsxwriter.Workbook) -> None:
+        """The table as one sheet of a workbook: typed columns, the header frozen and filtered."""
         columns = self.columns()
-        buffer = io.BytesIO()
-        # constant_memory streams row by row, as the CSV does; strings_to_formulas off: a text is never run
-        book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,
-                                            "strings_to_urls": False, "strings_to_numbers": False})
-        sheet = book.add_worksheet(self.sheet_title[:31])
+        sheet = book.add_worksheet(SHEET_TITLE_FORBIDDEN.sub("-", self.sheet_title)[:31])
         header, quoted_header = book.add_format({"bold": True}), book.add_format({"bold": True, "quote_prefix": True})
         when = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         quoted = book.add_format({"quote_prefix": True})
@@ -107,13 +120,23 @@ class Table:
                     write(count, number, value)
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, count, max(len(columns) - 1, 0))
-        book.close()
-        return buffer.getvalue()
 
     def render(self, fmt: str) -> bytes:
         if fmt not in CONTENT_TYPES:
             raise ValueError(f"unknown format {fmt!r}")
         return self.csv() if fmt == "csv" else self.xlsx()
+
+
+def workbook(tables: Sequence[Table]) -> bytes:
+    """Tables as the sheets of one XLSX workbook, in order (each sheet title unique within the book)."""
+    buffer = io.BytesIO()
+    # constant_memory streams row by row, as the CSV does; strings_to_formulas off: a text is never run
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})
+    for table in tables:
+        table.write_sheet(book)
+    book.close()
+    return buffer.getvalue()
 
 
 def _writer(sheet, kind: str, when, quoted):
@@ -139,3 +162,16 @@ def _writer(sheet, kind: str, when, quoted):
             text(row, col, value)
 
     return text if kind == "text" else typed
+
+
+class ListTable(Table):
+    """A table of rows already in memory, under given columns (a report's small tables)."""
+
+    def __init__(self, title: str, columns: Sequence[Column], rows: Iterable[Sequence]):
+        self.sheet_title, self._columns, self._rows = title, list(columns), list(rows)
+
+    def columns(self) -> Sequence[Column]:
+        return self._columns
+
+    def rows(self) -> Iterable[Sequence]:
+        return self._rows

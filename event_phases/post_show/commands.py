@@ -1,12 +1,22 @@
-"""`exhibit-crm leads report`: the post-show lead report mail to every exhibitor that collected leads."""
+"""Post-show commands: `exhibit-crm report` (the edition report as JSON, XLSX or PDF) and `exhibit-crm leads report`
+(the lead report mail to every exhibitor that collected leads)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
 
 from exhibit_crm.commands import engine, settings
 from exhibit_crm.console import emit, json_flag, progress
 from exhibit_crm.db import read_in_session, run_in_session
+from exhibit_crm.errors import InvalidInput
+from exhibit_crm.settings import LANGUAGES
+from exporters.report import render_report
 
 from .lead_report import exhibitors_to_report, send_lead_reports
+from .statistics.report import edition_report
+
+REPORT_FORMATS = ("json", "xlsx", "pdf")
 
 
 def leads_report(args) -> None:
@@ -20,7 +30,31 @@ def leads_report(args) -> None:
          f"({report['mails']} mails), {len(run.skipped)} skipped (sent before or no active user)")
 
 
+def edition_report_command(args) -> None:
+    if args.format != "json" and not args.out:
+        raise InvalidInput("invalid", f"--out: where to write the {args.format} file", field="out")
+    data = read_in_session(engine(), edition_report, edition_id=args.edition_id, now=datetime.now(UTC))
+    if args.format == "json":
+        args.json = True  # the JSON format is the --json output
+        emit(args, data)
+        return
+    out = Path(args.out)
+    out.write_bytes(render_report(data, args.format, language=args.language))
+    emit(args, {"edition_id": args.edition_id, "format": args.format, "out": str(out), "bytes": out.stat().st_size},
+         f"edition {args.edition_id}: the report written to {out}")
+
+
 def register(subparsers) -> None:
+    statistics = subparsers.add_parser("report", help="the edition report: every figure, the comparison with the "
+                                       "previous edition and its churn list, targets")
+    statistics.add_argument("edition_id", type=int, metavar="EDITION_ID")
+    statistics.add_argument("--format", choices=REPORT_FORMATS, default="json",
+                            help="json on stdout (the default), or a file: xlsx (one sheet a table) or pdf (A4)")
+    statistics.add_argument("--out", metavar="FILE", help="where to write the xlsx or pdf file")
+    statistics.add_argument("--language", choices=LANGUAGES, default="zh-CN", help="the file's language")
+    json_flag(statistics)
+    statistics.set_defaults(handler=edition_report_command)
+
     leads = subparsers.add_parser("leads", help="exhibitors' leads after the show")
     actions = leads.add_subparsers(dest="leads_command", required=True, metavar="ACTION")
     report = actions.add_parser("report", help="queue the lead report mail (figures and the download link) to each "
