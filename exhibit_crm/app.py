@@ -22,8 +22,9 @@ from .web.headers import SecurityHeaders
 from .web.hot_path import HotRoutes, hot_endpoints
 from .web.inputs import RefuseControlCharacters
 
-# Each module named here exposes `routes` (and may expose `nav`); one that is missing stops start-up. Apart from
-# these and the CLI's lists (exhibit_crm/cli.py) the core never names a leaf.
+# Each module named here exposes `routes` (and may expose `nav`, and `edition_nav`: links on each edition's admin page,
+# to routes that take the edition_id); one that is missing stops start-up. Apart from these and the CLI's lists
+# (exhibit_crm/cli.py) the core never names a leaf.
 MODULES = (
     "exhibit_crm.web.pages",
     "exhibit_crm.web.admin",
@@ -38,6 +39,7 @@ MODULES = (
     "event_phases.on_site.booth_web",
     "event_phases.on_site.lead_api",
     "event_phases.post_show.statistics_web",
+    "event_phases.post_show.targets_web",
     "badge_scanner.api",
     "badge_scanner.web",
 )
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.nav = [item for module in modules for item in getattr(module, "nav", ())]
+    app.state.edition_nav = [item for module in modules for item in getattr(module, "edition_nav", ())]
     return app
 
 

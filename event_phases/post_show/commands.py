@@ -1,18 +1,22 @@
-"""Post-show commands: `exhibit-crm report` (the edition report as JSON, XLSX or PDF) and `exhibit-crm leads report`
-(the lead report mail to every exhibitor that collected leads)."""
+"""Post-show commands: `exhibit-crm report` (the edition report as JSON, XLSX or PDF), `exhibit-crm leads report`
+(the lead report mail to every exhibitor that collected leads) and `exhibit-crm targets show|set` (an edition's
+targets for the statistics)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
 
+from exhibit_crm import audit
 from exhibit_crm.commands import engine, settings
 from exhibit_crm.console import emit, json_flag, progress
 from exhibit_crm.db import read_in_session, run_in_session
 from exhibit_crm.errors import InvalidInput
+from exhibit_crm.models import TARGET_KEYS
 from exhibit_crm.settings import LANGUAGES
 from exporters.report import render_report
 
+from . import targets
 from .lead_report import exhibitors_to_report, send_lead_reports
 from .statistics.report import edition_report
 
@@ -44,6 +48,49 @@ def edition_report_command(args) -> None:
          f"edition {args.edition_id}: the report written to {out}")
 
 
+def _emit_targets(args, values: dict) -> None:
+    lines = [f"{key}: {'not set' if values[key] is None else values[key]}" for key in TARGET_KEYS]
+    emit(args, {"edition_id": args.edition_id, "targets": values},
+         f"edition {args.edition_id} targets\n" + "\n".join(lines))
+
+
+def targets_show(args) -> None:
+    _emit_targets(args, read_in_session(engine(), targets.targets, edition_id=args.edition_id))
+
+
+def targets_set(args) -> None:
+    data = {key: getattr(args, key) for key in TARGET_KEYS if getattr(args, key) is not None}
+    data.update({key: None for key in args.clear or ()})
+    _emit_targets(args, run_in_session(engine(), targets.set_targets, edition_id=args.edition_id, data=data,
+                                       actor=audit.CLI))
+
+
+# the options of `targets set`: target key, type, metavar, help
+TARGET_OPTIONS = (
+    ("visitors", int, "N", "unique visitors (trade and public)"),
+    ("trade_visitors", int, "N", "unique trade visitors"),
+    ("exhibitors", int, "N", "exhibitors"),
+    ("net_sqm", float, "X", "net square metres of booth space sold"),
+    ("rebooking_rate", float, "R", "share of the previous edition's exhibitors that book this one, 0 to 1 (0.65)"),
+)
+
+
+def register_targets(subparsers) -> None:
+    group = subparsers.add_parser("targets", help="an edition's targets for the post-show statistics")
+    actions = group.add_subparsers(dest="targets_command", required=True, metavar="ACTION")
+    show = actions.add_parser("show", help="the edition's targets (a target not set is null)")
+    change = actions.add_parser("set", help="set the targets given; the others stay as they are")
+    for parser in (show, change):
+        parser.add_argument("edition_id", type=int, metavar="EDITION_ID", help="the edition")
+        json_flag(parser)
+    for key, kind, metavar, text in TARGET_OPTIONS:
+        change.add_argument("--" + key.replace("_", "-"), dest=key, type=kind, metavar=metavar, help=text)
+    change.add_argument("--clear", action="append", choices=TARGET_KEYS, metavar="TARGET",
+                        help="unset a target (repeatable): " + ", ".join(TARGET_KEYS))
+    show.set_defaults(handler=targets_show)
+    change.set_defaults(handler=targets_set)
+
+
 def register(subparsers) -> None:
     statistics = subparsers.add_parser("report", help="the edition report: every figure, the comparison with the "
                                        "previous edition and its churn list, targets")
@@ -62,3 +109,4 @@ def register(subparsers) -> None:
     report.add_argument("--edition", type=int, required=True, metavar="ID", help="the edition whose exhibitors to mail")
     json_flag(report)
     report.set_defaults(handler=leads_report)
+    register_targets(subparsers)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlmodel import Session
 
+from .. import targets
 from . import comparison, exhibitors, forecast, visitors
 from .data import EditionData, load
 
@@ -36,6 +37,7 @@ def edition_report(session: Session, *, edition_id: int, now: datetime) -> dict:
     report["registration_curves"] = [{"edition_id": one.edition.id, "year": one.edition.year,
                                       "points": forecast.curve(one)} for one in [data, *earlier]]
     report["forecast"] = forecast.forecast(data, earlier, now=now)
+    report["targets"] = targets.gaps(targets.targets(session, edition_id=edition_id), actual_for_targets(report))
     report["notes"] = _notes(data, report)
     return report
 
@@ -109,6 +111,15 @@ def _change(section: str, name: str, now: float, before: float) -> dict:
             "change_rate": round((now - before) / before, 4) if before else None}
 
 
+def actual_for_targets(report: dict) -> dict:
+    """The figures targets are set for: visitors and trade visitors who attended, exhibitors, net m², and the
+    rebooking rate from the previous edition (None without one)."""
+    previous = report["previous_edition"]
+    return {"visitors": report["visitors"]["attended"], "trade_visitors": report["visitors"]["trade"]["attended"],
+            "exhibitors": report["exhibitors"]["count"], "net_sqm": report["exhibitors"]["net_sqm"],
+            "rebooking_rate": previous["rebooking_rate"] if previous else None}
+
+
 def _notes(data: EditionData, report: dict) -> list[str]:
     """What the report could not show, as codes the page and files explain."""
     notes = []
@@ -118,4 +129,6 @@ def _notes(data: EditionData, report: dict) -> list[str]:
         notes.append("no_scans")
     if report["previous_edition"] is None:
         notes.append("no_previous_edition")
+    if all(row["target"] is None for row in report["targets"].values()):
+        notes.append("no_targets")
     return notes

@@ -155,3 +155,23 @@ def test_an_edition_without_scans_says_so(session):
 def test_an_unknown_edition_is_not_found(session):
     with pytest.raises(NotFound):
         edition_report(session, edition_id=999_999, now=show.at(date(2026, 3, 20), "12:00"))
+
+
+def test_targets_against_the_actual_figures(session, built):
+    from event_phases.post_show.targets import set_targets
+    from exhibit_crm import audit
+
+    set_targets(session, edition_id=built["this"], data={"visitors": 5, "exhibitors": 2, "rebooking_rate": 0.5},
+                actor=audit.CLI)
+    session.commit()
+    report = edition_report(session, edition_id=built["this"], now=show.at(date(2026, 3, 20), "12:00"))
+    targets = report["targets"]
+    assert (targets["visitors"]["target"], targets["visitors"]["actual"], targets["visitors"]["gap"]) == (5, 4, -1)
+    assert targets["visitors"]["reached"] is False and targets["exhibitors"]["reached"] is True
+    assert (targets["rebooking_rate"]["actual"], targets["rebooking_rate"]["reached"]) == (0.3333, False)
+    assert targets["net_sqm"]["target"] is None and targets["net_sqm"]["gap"] is None
+    assert "no_targets" not in report["notes"]
+
+
+def test_no_targets_is_said(report):
+    assert "no_targets" in report["notes"]
