@@ -22,8 +22,9 @@ from .web.headers import SecurityHeaders
 from .web.hot_path import HotRoutes, hot_endpoints
 from .web.inputs import RefuseControlCharacters
 
-# Each module named here exposes `routes` (and may expose `nav`, and `edition_nav`: links on each edition's admin page,
-# to routes that take the edition_id); one that is missing stops start-up. Apart from these and the CLI's lists
+# Each module named here exposes `routes` (and may expose `nav`, `edition_nav`: links on each edition's admin page, to
+# routes that take the edition_id, and `home_panels`: what it shows on the start page); one that is missing stops
+# start-up. Apart from these and the CLI's lists
 # (exhibit_crm/cli.py) the core never names a leaf.
 MODULES = (
     "exhibit_crm.web.pages",
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.nav = [item for module in modules for item in getattr(module, "nav", ())]
+    app.state.home_panels = [panel for module in modules for panel in getattr(module, "home_panels", ())]
     app.state.edition_nav = [item for module in modules for item in getattr(module, "edition_nav", ())]
     return app
 

@@ -19,7 +19,7 @@ from exhibit_crm.web.templating import NavItem, render
 from exporters import report_charts
 from exporters.report_tables import ReportTables
 
-from .statistics import downloads
+from .statistics import downloads, today
 from .statistics.report import edition_report
 
 ROLES = ("admin", "marketing")
@@ -63,10 +63,20 @@ async def statistics_download(request: Request) -> Response:
         **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file.filename, safe='')}"})
 
 
+async def today_panel(request: Request, who) -> dict | None:
+    """The start page's figures of the current edition, for staff."""
+    if who is None or who.kind != "staff":
+        return None
+    figures = await read_service(request, today.today_figures, now=utcnow())
+    return {"template": "post_show/_today.html", "today": figures} if figures else None
+
+
 statistics_editions = choose_edition("post_show/statistics_editions.html", *ROLES)
 
 nav = [NavItem(N_("Statistics"), "statistics", roles=ROLES,
                tile=N_("Statistics: the edition report, last year compared, the churn list"))]
+
+home_panels = [today_panel]
 
 routes = [
     Route("/statistics", statistics_editions, name="statistics"),
