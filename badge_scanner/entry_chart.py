@@ -13,7 +13,8 @@ from exhibit_crm.i18n import current_language
 from exhibit_crm.i18n import gettext as _
 
 DATASET = "entries"
-# an hour's label under its first quarter only: 68 labels would overlap
+# an hour's label under its first quarter only, 68 would overlap; on a narrow screen only every other hour's
+# ("greedy" drops a label that overlaps the one before, and the blank ones overlap nothing)
 HOUR_LABELS = "substring(datum.value, 3) == '00' ? datum.value : ''"
 
 
@@ -34,7 +35,8 @@ def definition(entries: dict) -> dict:
     """Stacked bars, one per quarter hour, a colour per gate, the gates in the dashboard's order."""
     gates = [gate_label(gate) for gate in entries["gates"]]
     chart = alt.Chart(alt.Data(name=DATASET)).mark_bar().encode(
-        x=alt.X("slot:O", title=_("Time"), axis=alt.Axis(title=None, labelExpr=HOUR_LABELS, labelAngle=0, ticks=False)),
+        x=alt.X("slot:O", title=_("Time"), axis=alt.Axis(
+            title=None, labelExpr=HOUR_LABELS, labelAngle=0, labelOverlap="greedy", labelSeparation=6, ticks=False)),
         # no axis titles: the section's heading says what the bars count, and a rotated Chinese title reads badly
         y=alt.Y("sum(entries):Q", title=_("Entries"), axis=alt.Axis(title=None, format="d", tickMinStep=1)),
         color=alt.Color("gate:N", title=_("Gate"), sort=gates),

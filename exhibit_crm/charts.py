@@ -38,6 +38,7 @@ LOOK = {
                "orient": "bottom", "direction": "horizontal"},
     "title": {"fontSize": 15, "anchor": "start", "color": "#1b1f24"},
 }
+LEGEND_COLUMN = 200  # pixels for one legend entry: a legend wraps into as many columns as the width holds
 # compositions size their own views: Vega-Lite refuses a top-level width or "fit" for them
 COMPOSED = ("hconcat", "vconcat", "concat", "facet", "repeat")
 SNIPPET = Path(__file__).with_name("charts.js")
@@ -46,14 +47,29 @@ SNIPPET = Path(__file__).with_name("charts.js")
 def spec(chart: alt.TopLevelMixin, *, width: int | str = WIDTH, height: int = HEIGHT) -> dict[str, Any]:
     """The chart's Vega-Lite definition with the project's look; `width="container"` fills the page's element."""
     definition = chart.to_dict()
-    own = definition.get("config", {})
-    definition["config"] = {**LOOK, **own, "view": {**own.get("view", {}), **LOOK["view"]}}
     if not any(key in definition for key in COMPOSED):
         definition.setdefault("width", width)
         definition.setdefault("height", height)
         definition.setdefault("autosize", {"type": "fit", "contains": "padding"})
+    definition["config"] = _config(definition.get("config", {}), width=definition.get("width", WIDTH))
     _refuse_remote_data(definition)
     return definition
+
+
+def _config(own: dict[str, Any], *, width: int | str) -> dict[str, Any]:
+    """The project's look under the chart's own settings, which win key by key."""
+    look = {**LOOK, "legend": {**LOOK["legend"], "columns": _legend_columns(width)}}
+    merged = {key: {**value, **own.get(key, {})} for key, value in look.items() if isinstance(value, dict)}
+    return {**look, **own, **merged}
+
+
+def _legend_columns(width: int | str) -> int | dict[str, str]:
+    """As many legend columns as the width holds, so a long legend wraps instead of running off a phone: counted
+    here for a fixed width (vl-convert, counting them itself, leaves the last row outside the picture), by vega as
+    it draws for the page's width."""
+    if isinstance(width, int):
+        return max(1, width // LEGEND_COLUMN)
+    return {"expr": f"max(1, floor(width / {LEGEND_COLUMN}))"}
 
 
 def _refuse_remote_data(node: Any) -> None:

@@ -215,9 +215,15 @@ def wait_for(condition, seconds: float = 5) -> None:
 
 
 def watch_for_errors(page: Page) -> list[str]:
-    """Console errors, uncaught exceptions and content-security-policy violations of a page, as they happen."""
+    """Console errors, uncaught exceptions and content-security-policy violations of a page, as they happen (but
+    the icon Chromium asks for by itself: the app has none)."""
     errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+
+    def console(message) -> None:
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            errors.append(f"{message.text} ({message.location.get('url')})")
+
+    page.on("console", console)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.add_init_script("document.addEventListener('securitypolicyviolation', (event) => console.error("
                          "'CSP violation: ' + event.violatedDirective + ' ' + event.blockedURI));")

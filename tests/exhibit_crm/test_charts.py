@@ -35,10 +35,13 @@ def test_a_spec_is_plain_json_with_inline_data_and_the_cjk_font():
 
 
 def test_a_chart_keeps_its_own_size_and_settings():
-    spec = charts.spec(bar_chart().properties(width=200).configure_axis(labelFontSize=20), height=100)
-    assert (spec["width"], spec["height"]) == (200, 100)
-    assert spec["config"]["axis"] == {"labelFontSize": 20}
+    spec = charts.spec(bar_chart().properties(width=400).configure_axis(labelFontSize=20), height=100)
+    assert (spec["width"], spec["height"]) == (400, 100)
+    assert spec["config"]["axis"]["labelFontSize"] == 20 and spec["config"]["axis"]["labelColor"] == "#57606a"
     assert spec["config"]["font"] == charts.FONT and spec["config"]["view"]["stroke"] is None
+    assert spec["config"]["legend"]["columns"] == 2  # as many as 400 pixels hold
+    assert charts.spec(bar_chart(), width="container")["config"]["legend"]["columns"] == {
+        "expr": "max(1, floor(width / 200))"}  # counted by vega for the page's width
 
 
 def test_a_composition_sizes_its_own_views():
