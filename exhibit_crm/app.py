@@ -28,6 +28,7 @@ from .web.inputs import RefuseControlCharacters
 # (exhibit_crm/cli.py) the core never names a leaf.
 MODULES = (
     "exhibit_crm.web.pages",
+    "exhibit_crm.web.chart_script",
     "exhibit_crm.web.admin",
     "exhibit_crm.web.users",
     "exhibit_crm.web.devices",
