@@ -13,7 +13,7 @@ from fpdf.fonts import FontFace
 from exhibit_crm.i18n import translations
 
 from . import report_charts
-from .fonts import FAMILY, add_pdf_fonts, close_pdf_fonts
+from .fonts import add_pdf_fonts, cjk_face, close_pdf_fonts
 from .report_tables import ReportTables, report_xlsx
 from .tables import CONTENT_TYPES, ListTable
 
@@ -22,6 +22,7 @@ NOTES = {"no_show_days": "This edition has no show days yet.", "no_scans": "No e
          "no_previous_edition": "There is no previous edition of this series to compare with.",
          "no_targets": "No targets were set for this edition."}
 _MARGIN_MM, _WIDTH_MM = 15, 180
+FAMILY = cjk_face().family  # the CJK face's name in fpdf2 documents (add_pdf_fonts adds regular and bold)
 
 
 def render_report(report: dict, fmt: str, *, language: str = "zh-CN") -> bytes:
@@ -92,11 +93,14 @@ def _chart(pdf: FPDF, title: str, png: bytes) -> None:
     pdf.ln(4)
 
 
-def _cell(value) -> str:
+def _cell(value, kind: str = "number") -> str:
+    """A cell as the PDF shows it: numbers grouped, shares as percentages, yes as a tick."""
     if value is None:
         return "–"
     if isinstance(value, bool):
-        return "✓" if value else "✗"
+        return "✓" if value else ""
+    if kind == "percent":
+        return f"{value * 100:.1f} %"
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.1f}".removesuffix(".0")
     if isinstance(value, int):
@@ -119,5 +123,5 @@ def _table(pdf: FPDF, table: ListTable) -> None:
                    headings_style=FontFace(emphasis="BOLD", fill_color=(235, 238, 242)), padding=1) as grid:
         grid.row([column.title for column in columns])
         for row in rows:
-            grid.row([_cell(value) for value in row])
+            grid.row([_cell(value, column.kind) for value, column in zip(row, columns, strict=True)])
     pdf.ln(4)

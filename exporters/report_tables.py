@@ -38,7 +38,7 @@ class ReportTables:
         return (row.get(f"{key}_zh") if self.zh else "") or row.get(key) or ""
 
     def _table(self, title: str, columns: list[tuple[str, str]], rows) -> ListTable:
-        return ListTable(self._(title), [Column(self._(name), kind, 14 if kind == "number" else 24)
+        return ListTable(self._(title), [Column(self._(name), kind, 24 if kind == "text" else 14)
                                          for name, kind in columns], rows)
 
     def all(self) -> list[ListTable]:
@@ -62,7 +62,7 @@ class ReportTables:
             rows.append((self._(label), now, before.get("previous"), before.get("change"), before.get("change_rate")))
         return self._table(N_("Summary"), [(N_("Figure"), "text"), (N_("This edition"), "number"),
                                            (N_("Previous edition"), "number"), (N_("Change"), "number"),
-                                           (N_("Change rate"), "number")], rows)
+                                           (N_("Change rate"), "percent")], rows)
 
     def targets(self) -> ListTable | None:
         targets = self.report.get("targets") or {}
@@ -73,14 +73,14 @@ class ReportTables:
 
     def _attendance(self, title: str, first: str, rows) -> ListTable:
         return self._table(title, [(first, "text"), (N_("Registered"), "number"), (N_("Attended"), "number"),
-                                   (N_("Conversion"), "number")], rows)
+                                   (N_("Conversion"), "percent")], rows)
 
     def by_badge_type(self) -> ListTable:
         rows = [(self.name(row), self._(AUDIENCES[row["audience"]]), row["registered"], row["attended"],
                  row["conversion"]) for row in self.report["visitors"]["by_badge_type"]]
         return self._table(N_("Visitors by badge type"), [
             (N_("Badge type"), "text"), (N_("Audience"), "text"), (N_("Registered"), "number"),
-            (N_("Attended"), "number"), (N_("Conversion"), "number")], rows)
+            (N_("Attended"), "number"), (N_("Conversion"), "percent")], rows)
 
     def by_source(self) -> ListTable:
         return self._attendance(N_("Visitors by registration source"), N_("Source"), [
@@ -148,7 +148,7 @@ class ReportTables:
     def international(self) -> ListTable:
         test = self.report["international"]
         return self._table(N_("International (GB/T 26165)"), [
-            (N_("Figure"), "text"), (N_("Share"), "number"), (N_("Threshold"), "number"), (N_("Met"), "bool")],
+            (N_("Figure"), "text"), (N_("Share"), "percent"), (N_("Threshold"), "percent"), (N_("Met"), "bool")],
             [(self._(label), test[key]["share"], test[key]["threshold"], test[key]["met"])
              for key, label in INTERNATIONAL.items()])
 
@@ -158,7 +158,7 @@ class ReportTables:
             return None
         return self._table(N_("Rebooking by booth size"), [
             (N_("Booth size (m²)"), "text"), (N_("Previous edition"), "number"), (N_("Rebooked"), "number"),
-            (N_("Rate"), "number")], [(row["band"], row["previous"], row["rebooked"], row["rate"])
+            (N_("Rate"), "percent")], [(row["band"], row["previous"], row["rebooked"], row["rate"])
                                       for row in previous["by_size_band"]])
 
     def churn(self) -> ListTable | None:

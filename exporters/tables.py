@@ -20,7 +20,7 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-KINDS = ("text", "datetime", "number", "bool")
+KINDS = ("text", "datetime", "number", "percent", "bool")  # percent: a share 0–1, shown as 75.0 %
 
 # What a spreadsheet evaluates when a text cell starts with it (OWASP's CSV-injection list, and NUL from ASVS 1.2.10).
 # Every such text is guarded, however harmless it looks: "+1-1" shows as 0 and "+8613812345678" loses its plus, so
@@ -109,10 +109,11 @@ class Table:
         header, quoted_header = book.add_format({"bold": True}), book.add_format({"bold": True, "quote_prefix": True})
         when = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         quoted = book.add_format({"quote_prefix": True})
+        share = book.add_format({"num_format": "0.0%"})
         for number, column in enumerate(columns):
             sheet.set_column(number, number, column.width)
             sheet.write_string(0, number, column.title, quoted_header if starts_formula(column.title) else header)
-        writers = [_writer(sheet, column.kind, when, quoted) for column in columns]
+        writers = [_writer(sheet, column.kind, when, quoted, share) for column in columns]
         count = 0
         for count, row in enumerate(self.rows(), start=1):
             for number, (write, value) in enumerate(zip(writers, row, strict=True)):
@@ -139,7 +140,7 @@ def workbook(tables: Sequence[Table]) -> bytes:
     return buffer.getvalue()
 
 
-def _writer(sheet, kind: str, when, quoted):
+def _writer(sheet, kind: str, when, quoted, share=None):
     """The write call for a column's cells: typed values where the column has a type, text otherwise (a text that
     would start a formula with the quote-prefix style: it stays text even when the cell is edited or re-saved)."""
     def text(row: int, col: int, value) -> None:
@@ -154,8 +155,8 @@ def _writer(sheet, kind: str, when, quoted):
             # Excel has no time zones: the exporter gives local times. The serial number written directly is what
             # write_datetime would write (days since 1899-12-30), at a third of its cost.
             sheet.write_number(row, col, (value.replace(tzinfo=None) - _EXCEL_EPOCH) / _DAY, when)
-        elif kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
-            sheet.write_number(row, col, value)
+        elif kind in ("number", "percent") and isinstance(value, int | float) and not isinstance(value, bool):
+            sheet.write_number(row, col, value, share if kind == "percent" else None)
         elif kind == "bool" and isinstance(value, bool):
             sheet.write_boolean(row, col, value)
         else:

@@ -81,9 +81,7 @@ def _counted_by(data: EditionData, frame: pd.DataFrame, column: str) -> pd.DataF
     """Registered (not cancelled) and attended people of `frame` by the values of `column`."""
     came = frame.id.isin(data.attendee_ids)
     table = pd.DataFrame({column: frame[column], "registered": frame.status == "registered", "attended": came})
-    counted = table.groupby(column, dropna=False).sum().astype(int)
-    counted["conversion"] = [_share(a, r) for a, r in zip(counted.attended, counted.registered, strict=True)]
-    return counted
+    return table.groupby(column, dropna=False).sum().astype(int)
 
 
 def by_badge_type(data: EditionData) -> list[dict]:
@@ -167,7 +165,7 @@ def by_province(data: EditionData) -> list[dict]:
 def _ranked(counted: pd.DataFrame, column: str) -> list[dict]:
     counted = counted.reset_index().sort_values(["attended", "registered", column], ascending=[False, False, True])
     return [{column: getattr(row, column) or "", "registered": int(row.registered), "attended": int(row.attended),
-             "conversion": row.conversion} for row in counted.itertuples()]
+             "conversion": _share(int(row.attended), int(row.registered))} for row in counted.itertuples()]
 
 
 def by_answer(data: EditionData) -> list[dict]:

@@ -175,3 +175,11 @@ def test_targets_against_the_actual_figures(session, built):
 
 def test_no_targets_is_said(report):
     assert "no_targets" in report["notes"]
+
+
+def test_the_report_is_strict_json(report, session, built):
+    import json
+
+    past = edition_report(session, edition_id=built["past"], now=show.at(date(2026, 3, 1), "00:00"))
+    for one in (report, past):
+        json.dumps(one, allow_nan=False)  # no NaN or infinity from pandas (a row of zeros has no conversion rate)
