@@ -93,14 +93,15 @@ CHARTS = (("arrivals", N_("Arrivals by hour"), arrivals),
           ("by_province", N_("Visitors by province"), by_province))
 
 
-def specs(report: dict, *, language: str = "zh-CN") -> list[dict]:
-    """The report's charts as Vega-Lite definitions: [{"name", "title", "spec"}], those without data left out."""
+def specs(report: dict, *, language: str = "zh-CN", width: int | str = charts.WIDTH) -> list[dict]:
+    """The report's charts as Vega-Lite definitions: [{"name", "title", "spec"}], those without data left out; a
+    page gives `width="container"` so that each chart fills its box."""
     _ = translations(language).gettext
     found = []
     for name, title, make in CHARTS:
         chart = make(report, _)
         if chart is not None:
-            found.append({"name": name, "title": title, "spec": charts.spec(chart)})
+            found.append({"name": name, "title": title, "spec": charts.spec(chart, width=width)})
     return found
 
 

@@ -16,7 +16,7 @@ FIGURES = {
     "exhibitors.arrived": N_("Exhibitors arrived at move-in"), "exhibitors.net_sqm": N_("Net space (m²)"),
 }
 TARGETS = {"visitors": N_("Visitors"), "trade_visitors": N_("Trade visitors"), "exhibitors": N_("Exhibitors"),
-           "net_sqm": N_("Net space (m²)"), "rebooking_rate": N_("Rebooking rate")}
+           "net_sqm": N_("Net space (m²)"), "rebooking_rate": N_("Rebooking rate (%)")}
 SOURCES = {"online": N_("Online"), "import": N_("Import"), "walk_in": N_("Walk-in"), "invitation": N_("Invitation"),
            "third_party": N_("Third party")}
 AUDIENCES = {"trade_visitor": N_("Trade visitor"), "public_visitor": N_("Public visitor"),
@@ -66,7 +66,8 @@ class ReportTables:
 
     def targets(self) -> ListTable | None:
         targets = self.report.get("targets") or {}
-        rows = [(self._(TARGETS[key]), row.get("target"), row.get("actual"), row.get("gap"))
+        rows = [(self._(TARGETS[key]), *(_percent(row.get(name)) if key == "rebooking_rate" else row.get(name)
+                                          for name in ("target", "actual", "gap")))
                 for key, row in targets.items() if key in TARGETS and isinstance(row, dict)]
         return self._table(N_("Targets"), [(N_("Figure"), "text"), (N_("Target"), "number"), (N_("Actual"), "number"),
                                            (N_("Gap"), "number")], rows) if rows else None
@@ -178,6 +179,11 @@ class ReportTables:
 def report_xlsx(report: dict, *, language: str = "en") -> bytes:
     """The whole report as an XLSX workbook, one sheet a table."""
     return workbook(ReportTables(report, language=language).all())
+
+
+def _percent(share: float | None) -> float | None:
+    """A share as percentage points, beside counts in a table of numbers (0.65 → 65.0)."""
+    return None if share is None else round(share * 100, 2)
 
 
 def attendee_table(rows: list[dict], days: list[str], *, language: str = "en") -> ListTable:

@@ -41,8 +41,8 @@ async def statistics_page(request: Request) -> Response:
     order = request.query_params.get("churn", "sqm")
     _churn_sorted(report, order)
     return render(request, "post_show/statistics.html", {
-        "report": report, "charts": report_charts.specs(report, language=language), "churn_order": order,
-        "tables": ReportTables(report, language=language), "files": downloads.FILES})
+        "report": report, "charts": report_charts.specs(report, language=language, width="container"),
+        "churn_order": order, "tables": ReportTables(report, language=language), "files": downloads.FILES})
 
 
 @api(*ROLES)
