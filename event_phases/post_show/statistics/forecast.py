@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from .data import EditionData
@@ -38,8 +39,13 @@ def curve(data: EditionData) -> list[dict]:
     start = opening(data)
     if start is None:
         return []
-    return [{"days_before": d, "registered": registered_at(data, start - pd.Timedelta(days=d))}
-            for d in range(CURVE_DAYS, -1, -1)]
+    moments = [start - pd.Timedelta(days=d) for d in range(CURVE_DAYS, -1, -1)]
+    # registered before a moment, less cancelled before it (a registration is cancelled after it was made)
+    made = np.sort(data.visitors.registered_at.dropna().to_numpy())
+    cancelled = np.sort(data.visitors.cancelled_at.dropna().to_numpy())
+    held = (np.searchsorted(made, np.array(moments, dtype=made.dtype))
+            - np.searchsorted(cancelled, np.array(moments, dtype=made.dtype)))
+    return [{"days_before": CURVE_DAYS - i, "registered": int(n)} for i, n in enumerate(held)]
 
 
 def forecast(data: EditionData, earlier: list[EditionData], *, now: datetime) -> dict | None:

@@ -32,7 +32,8 @@ def edition_report(session: Session, *, edition_id: int, now: datetime) -> dict:
               "occupancy": visitors.peak_occupancy(data), "exhibitors": exhibitor_figures(data, booked),
               "international": international(data, booked)}
     before = comparison.previous_edition(session, data.edition)
-    earlier = [load(session, edition_id=before.id)] if before else []
+    # the previous edition is compared by its visitors' visits, not by gates or zones: two columns of its entries
+    earlier = [load(session, edition_id=before.id, entry_columns=("registration_id", "at"))] if before else []
     report["previous_edition"] = _compared(data, report, booked, earlier[0]) if earlier else None
     report["registration_curves"] = [{"edition_id": one.edition.id, "year": one.edition.year,
                                       "points": forecast.curve(one)} for one in [data, *earlier]]

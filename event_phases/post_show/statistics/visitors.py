@@ -6,17 +6,14 @@ docs/statistics.md: a person is counted once however often they entered (UFI), a
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+
 import pandas as pd
 from sqlalchemy import select
 
-from exhibit_crm.models import (
-    VISITOR_AUDIENCES,
-    Edition,
-    Registration,
-    RegistrationQuestion,
-    Scan,
-    holds_visitor_badge,
-)
+from exhibit_crm.bulk_sql import driver_rows
+from exhibit_crm.models import VISITOR_AUDIENCES, Registration, RegistrationQuestion
 from exhibit_crm.models.people import REGISTRATION_SOURCES
 
 from .data import HOME_COUNTRY, EditionData
@@ -176,23 +173,34 @@ def by_answer(data: EditionData) -> list[dict]:
         .order_by(RegistrationQuestion.position, RegistrationQuestion.id)).all()
     if not questions:
         return []
-    answers = dict(data.session.execute(select(Registration.id, Registration.answers).where(
-        Registration.id.in_(select(Registration.id).where(Registration.edition_id == data.edition.id)))).all())
-    people = data.visitors[["id", "status"]].assign(came=data.visitors.id.isin(data.attendee_ids))
-    return [_answered(question, people, answers) for question in questions]
+    counted = _answers_counted(data, [question.key for question in questions])
+    return [{"key": question.key, "label": question.label, "label_zh": question.label_zh, "kind": question.kind,
+             "options": [{"value": str(option["value"]), "label": option.get("label", ""),
+                          "label_zh": option.get("label_zh", ""),
+                          **dict(zip(("registered", "attended"),
+                                     counted.get((question.key, str(option["value"])), (0, 0)), strict=True))}
+                         for option in question.options]} for question in questions]
 
 
-def _answered(question: RegistrationQuestion, people: pd.DataFrame, answers: dict[int, dict]) -> dict:
-    chosen = people.assign(value=[_values((answers.get(i) or {}).get(question.key)) for i in people.id])
-    chosen = chosen.explode("value").dropna(subset=["value"])
-    counted = pd.DataFrame({"value": chosen.value, "registered": chosen.status == "registered",
-                            "attended": chosen.came}).groupby("value").sum()
-    options = [{"value": str(option["value"]), "label": option.get("label", ""), "label_zh": option.get("label_zh", ""),
-                **_figures(counted.loc[str(option["value"])] if str(option["value"]) in counted.index else None,
-                           conversion=False)}
-               for option in question.options]
-    return {"key": question.key, "label": question.label, "label_zh": question.label_zh, "kind": question.kind,
-            "options": options}
+def _answers_counted(data: EditionData, keys: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(question key, option value) → (registered, attended), in one pass over the visitors' answers."""
+    registered, came = set(_registered(data.visitors).id), set(data.attendee_ids)
+    chosen_registered: list[tuple[str, str]] = []
+    chosen_came: list[tuple[str, str]] = []
+    rows = driver_rows(data.session.connection(), select(Registration.id, Registration.answers).where(
+        Registration.edition_id == data.edition.id))
+    for registration_id, answers in rows:
+        counts, comes = registration_id in registered, registration_id in came
+        if not (counts or comes):
+            continue
+        answers = (json.loads(answers) if isinstance(answers, str) else answers) or {}  # psycopg parses JSON itself
+        chosen = [(key, value) for key in keys for value in _values(answers.get(key))]
+        if counts:
+            chosen_registered += chosen
+        if comes:
+            chosen_came += chosen
+    by_registered, by_came = Counter(chosen_registered), Counter(chosen_came)
+    return {pair: (by_registered[pair], by_came[pair]) for pair in by_registered.keys() | by_came.keys()}
 
 
 def _values(answer) -> list[str]:
@@ -204,20 +212,13 @@ def _values(answer) -> list[str]:
 def returning(data: EditionData) -> int:
     """Attended visitors who attended an earlier edition of the same series (an earlier year) as a visitor: the
     same contact with a visitor badge and an accepted entry there."""
-    return int(data.visitors[data.visitors.id.isin(data.attendee_ids)].contact_id.isin(_earlier_attendees(data)).sum())
+    came = data.visitors[data.visitors.id.isin(data.attendee_ids)]
+    return int(came.contact_id.isin(data.earlier_attendees).sum())
 
 
 def first_time(data: EditionData) -> int:
     """Attended visitors who had not attended an earlier edition of the series (attended − returning)."""
     return attended(data) - returning(data)
-
-
-def _earlier_attendees(data: EditionData) -> set[int]:
-    earlier = select(Edition.id).where(Edition.series_id == data.edition.series_id, Edition.year < data.edition.year)
-    came = select(Scan.registration_id).where(Scan.verdict == "accepted", Scan.direction == "in")
-    return set(data.session.scalars(select(Registration.contact_id).distinct().where(
-        Registration.edition_id.in_(earlier), holds_visitor_badge(Registration.badge_type_id),
-        Registration.id.in_(came))))
 
 
 def peak_occupancy(data: EditionData) -> list[dict]:
