@@ -43,7 +43,8 @@ class ReportTables:
 
     def all(self) -> list[ListTable]:
         """Every table of the report, in the order the files show them."""
-        return [table for table in (self.summary(), self.targets(), *self.details(), self.churn()) if table is not None]
+        tables = (self.summary(), self.targets(), *self.details(), self.churn(), self.churn("next_edition"))
+        return [table for table in tables if table is not None]
 
     def details(self) -> list[ListTable]:
         """The tables a page shows below its figures: all but the summary, the targets and the churn list, which the
@@ -162,15 +163,17 @@ class ReportTables:
             (N_("Rate"), "percent")], [(row["band"], row["previous"], row["rebooked"], row["rate"])
                                       for row in previous["by_size_band"]])
 
-    def churn(self) -> ListTable | None:
-        """The churn list: the previous edition's exhibitors without a booking in this one, their people."""
-        previous = self.report["previous_edition"]
+    def churn(self, side: str = "previous_edition") -> ListTable | None:
+        """The churn list: the previous edition's exhibitors without a booking in this one (`side="next_edition"`:
+        this edition's exhibitors without a booking in the next one yet), with their people."""
+        previous = self.report.get(side)
         if previous is None:
             return None
         rows = [(row["company"], row["country"], row["hall"], row["booth"], row["sqm"], row["leads"],
                  row["hot_leads"], ", ".join(row["categories"]),
                  "; ".join(f"{p['name']} <{p['email']}>" for p in row["people"])) for row in previous["churned"]]
-        return self._table(N_("Churn list"), [
+        title = N_("Churn list") if side == "previous_edition" else N_("Not yet rebooked")
+        return self._table(title, [
             (N_("Company"), "text"), (N_("Country"), "text"), (N_("Hall"), "text"), (N_("Booth"), "text"),
             (N_("Net space (m²)"), "number"), (N_("Leads received"), "number"), (N_("Hot leads"), "number"),
             (N_("Categories"), "text"), (N_("People"), "text")], rows)

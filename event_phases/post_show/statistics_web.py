@@ -28,10 +28,10 @@ CHURN_ORDERS = {"sqm": ("sqm", True), "leads": ("leads", True), "hot_leads": ("h
 
 
 def _churn_sorted(report: dict, order: str) -> None:
-    previous = report["previous_edition"]
-    if previous is not None:
-        key, descending = CHURN_ORDERS.get(order, CHURN_ORDERS["sqm"])
-        previous["churned"].sort(key=lambda row: row[key], reverse=descending)
+    key, descending = CHURN_ORDERS.get(order, CHURN_ORDERS["sqm"])
+    for side in ("previous_edition", "next_edition"):
+        if report[side] is not None:
+            report[side]["churned"].sort(key=lambda row: row[key], reverse=descending)
 
 
 @page(*ROLES)

@@ -23,6 +23,12 @@ def previous_edition(session: Session, edition: Edition) -> Edition | None:
                            .order_by(Edition.year.desc())).first()
 
 
+def next_edition(session: Session, edition: Edition) -> Edition | None:
+    """The edition of the same series with the earliest year after this one's, if any."""
+    return session.scalars(select(Edition).where(Edition.series_id == edition.series_id, Edition.year > edition.year)
+                           .order_by(Edition.year)).first()
+
+
 def _rate(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 

@@ -21,7 +21,10 @@ from .data import load
 from .report import edition_report
 
 DOWNLOADED = "event_phases.post_show.statistics.downloaded"
-FILES = {"report": ("xlsx", "pdf"), "churn": ("csv", "xlsx"), "attendees": ("csv", "xlsx")}
+FILES = {"report": ("xlsx", "pdf"), "churn": ("csv", "xlsx"), "not_rebooked": ("csv", "xlsx"),
+         "attendees": ("csv", "xlsx")}
+# the churn lists' files and the side of the comparison each comes from
+CHURN_SIDES = {"churn": "previous_edition", "not_rebooked": "next_edition"}
 
 
 def _checked(kind: str, fmt: str) -> None:
@@ -47,10 +50,11 @@ def statistics_file(session: Session, *, edition_id: int, kind: str, fmt: str, l
         if kind == "report":
             content, rows = render_report(report, fmt, language=language), 0
         else:
-            table = ReportTables(report, language=language).churn()
+            side = CHURN_SIDES[kind]
+            table = ReportTables(report, language=language).churn(side)
             if table is None:
-                raise InvalidInput("no_previous_edition", "this edition has no previous edition to compare with")
-            content, rows = table.render(fmt), len(report["previous_edition"]["churned"])
+                raise InvalidInput(f"no_{side}", f"this edition has no {side.replace('_', ' ')} to compare with")
+            content, rows = table.render(fmt), len(report[side]["churned"])
     return Download(f"{kind}-{edition_id}-{year}.{fmt}", CONTENT_TYPES[fmt], content, rows)
 
 

@@ -35,6 +35,7 @@ def edition_report(session: Session, *, edition_id: int, now: datetime) -> dict:
     # the previous edition is compared by its visitors' visits, not by gates or zones: two columns of its entries
     earlier = [load(session, edition_id=before.id, entry_columns=("registration_id", "at"))] if before else []
     report["previous_edition"] = _compared(data, report, booked, earlier[0]) if earlier else None
+    report["next_edition"] = _rebooked_for_next(session, data.edition, booked)
     report["registration_curves"] = [{"edition_id": one.edition.id, "year": one.edition.year,
                                       "points": forecast.curve(one)} for one in [data, *earlier]]
     report["forecast"] = forecast.forecast(data, earlier, now=now)
@@ -97,6 +98,17 @@ def _compared(data: EditionData, report: dict, booked: pd.DataFrame, before: Edi
             **comparison.visitor_return(data, before),
             **comparison.rebooking(booked, booked_before),
             "churned": comparison.churned(session, booked, booked_before)}
+
+
+def _rebooked_for_next(session: Session, edition, booked: pd.DataFrame) -> dict | None:
+    """This edition's exhibitors against the next edition's bookings so far: who rebooked, and the list of those who
+    have not yet, for sales to call after the show (the churn list seen from this edition)."""
+    following = comparison.next_edition(session, edition)
+    if following is None:
+        return None
+    booked_next = exhibitors.exhibitors(session, edition_id=following.id)
+    return {"id": following.id, "name": following.name, "year": following.year,
+            **comparison.rebooking(booked_next, booked), "churned": comparison.churned(session, booked_next, booked)}
 
 
 def visitor_headline(data: EditionData) -> dict:

@@ -183,3 +183,14 @@ def test_the_report_is_strict_json(report, session, built):
     past = edition_report(session, edition_id=built["past"], now=show.at(date(2026, 3, 1), "00:00"))
     for one in (report, past):
         json.dumps(one, allow_nan=False)  # no NaN or infinity from pandas (a row of zeros has no conversion rate)
+
+
+def test_the_past_edition_lists_who_has_not_booked_the_next_one(session, built):
+    report = edition_report(session, edition_id=built["past"], now=show.at(date(2026, 3, 20), "12:00"))
+    following = report["next_edition"]
+    assert (following["year"], following["rebooked"], following["rebooking_rate"]) == (2026, 1, 0.3333)
+    assert [row["company"] for row in following["churned"]] == ["老客", "X"]  # X's 2026 booking is cancelled
+
+
+def test_the_latest_edition_has_no_next(report):
+    assert report["next_edition"] is None

@@ -101,3 +101,10 @@ def test_today_during_the_show(session, built):
 def test_the_start_page_shows_todays_figures(admin, built):
     html = admin.get("/").text
     assert 'id="today"' in html and 'id="today-registered"' in html
+
+
+def test_the_past_edition_page_lists_who_has_not_rebooked(admin, built):
+    html = admin.get(f"/statistics/{built['past']}").text
+    listed = html[html.index('id="not-rebooked-list"'):]
+    assert listed.index(">老客<") < listed.index(">X<") and "laoke@show.example" in listed
+    assert admin.get(f"/statistics/{built['past']}/not_rebooked.csv").content.decode("utf-8-sig").count("\n") == 3
