@@ -8,12 +8,12 @@ columns the figures need are read, so 100,000 registrations and 600,000 scans fi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import exists, select
+from sqlalchemy import Integer, cast, exists, func, select
 from sqlmodel import Session
 
 from exhibit_crm.bulk_sql import driver_rows, int_frame
@@ -52,6 +52,7 @@ class EditionData:
     gates: pd.DataFrame  # id, name, zone_id, zone, zone_zh
     registrations: pd.DataFrame  # id, contact_id, badge_type_id, source, status, registered_at, country, province
     entries: pd.DataFrame  # registration_id, gate_id, zone_id, at, left_at, day (local midnight), hour
+    previous: EditionData | None = None  # the previous edition's frames, when the report read them
 
     @property
     def zone(self) -> ZoneInfo:
@@ -86,25 +87,48 @@ class EditionData:
     @cached_property
     def earlier_attendees(self) -> set[int]:
         """Contacts who attended an earlier edition of the series (an earlier year) with a visitor badge: an accepted
-        entry scan of their registration there."""
-        earlier = select(Edition.id).where(Edition.series_id == self.edition.series_id,
-                                           Edition.year < self.edition.year)
-        came = exists().where(Scan.registration_id == Registration.id, Scan.verdict == "accepted",
-                              Scan.direction == "in")
-        return {row[0] for row in driver_rows(self.session.connection(), select(Registration.contact_id).distinct()
-                .where(Registration.edition_id.in_(earlier), holds_visitor_badge(Registration.badge_type_id), came))}
+        entry scan of their registration on one of its show days. The previous edition's come from its frames when
+        they were read (`previous`), the older ones' from the database."""
+        found: set[int] = set()
+        for edition_id, first, last in self.session.execute(
+                select(Edition.id, func.min(EditionDay.day), func.max(EditionDay.day))
+                .join(EditionDay, EditionDay.edition_id == Edition.id)
+                .where(Edition.series_id == self.edition.series_id, Edition.year < self.edition.year)
+                .group_by(Edition.id)).all():
+            if self.previous is not None and self.previous.edition.id == edition_id:
+                came = self.previous.visitors[self.previous.visitors.id.isin(self.previous.attendee_ids)]
+                found |= set(came.contact_id)
+            else:
+                found |= _attendee_contacts(self.session, edition_id, first, last, self.zone)
+        return found
 
 
-def load(session: Session, *, edition_id: int, entry_columns: tuple[str, ...] = ENTRY_COLUMNS) -> EditionData:
-    """Read the edition's frames (NotFound for an unknown edition); `entry_columns` to read fewer of the entries'."""
+def _attendee_contacts(session: Session, edition_id: int, first: date, last: date, zone: ZoneInfo) -> set[int]:
+    start, end = _span(first, last, zone)
+    came = exists().where(Scan.registration_id == Registration.id, Scan.verdict == "accepted", Scan.direction == "in",
+                          Scan.scanned_at >= start, Scan.scanned_at < end)
+    return {row[0] for row in driver_rows(session.connection(), select(Registration.contact_id).distinct().where(
+        Registration.edition_id == edition_id, holds_visitor_badge(Registration.badge_type_id), came))}
+
+
+def _span(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC moments the first show day starts and the day after the last one starts."""
+    return (datetime.combine(first, time(), tzinfo=zone).astimezone(UTC),
+            datetime.combine(last + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC))
+
+
+def load(session: Session, *, edition_id: int, compared_only: bool = False) -> EditionData:
+    """Read the edition's frames (NotFound for an unknown edition). An edition `compared_only` (the previous one, set
+    beside another) is compared by its visitors' registrations and visits: its frames leave out what only its own
+    report shows (registration sources and origins, the entries' gates, zones and exits), a third of the reading."""
     edition = found(session, Edition, edition_id, what="edition")
     days = list(session.scalars(select(EditionDay).where(EditionDay.edition_id == edition_id)
                                 .order_by(EditionDay.day)))
     data = EditionData(session, edition, session.get(Series, edition.series_id), days,
                        _badge_types(session, edition_id), _zones(session, edition_id), _gates(session, edition_id),
                        pd.DataFrame(), pd.DataFrame())
-    data.registrations = _registrations(session, data)
-    data.entries = _entries(session, data, entry_columns)
+    data.registrations = _registrations(session, data, origins=not compared_only)
+    data.entries = _entries(session, data, ("registration_id", "at") if compared_only else ENTRY_COLUMNS)
     return data
 
 
@@ -136,15 +160,24 @@ def local_times(data: EditionData, seconds: pd.Series) -> pd.Series:
     return (pd.to_datetime(seconds, unit="s", utc=True).dt.tz_convert(data.zone).dt.tz_localize(None))
 
 
-def _registrations(session: Session, data: EditionData) -> pd.DataFrame:
-    query = (select(Registration.id, Registration.contact_id, Registration.badge_type_id, Registration.source,
-                    Registration.status, epoch_seconds(session, Registration.registered_at),
-                    epoch_seconds(session, Registration.cancelled_at), Contact.country, Contact.province)
-             .join(Contact, Contact.id == Registration.contact_id).where(Registration.edition_id == data.edition.id))
-    frame = _frame(session, query, ["id", "contact_id", "badge_type_id", "source", "status", "registered_at",
-                                    "cancelled_at", "country", "province"])
-    frame["registered_at"] = local_times(data, frame.registered_at)
-    frame["cancelled_at"] = local_times(data, frame.cancelled_at.astype("Float64"))
+def _registrations(session: Session, data: EditionData, *, origins: bool = True) -> pd.DataFrame:
+    """The edition's registrations: id, contact_id, badge_type_id, status, registered_at, cancelled_at, and with
+    `origins` their source and the contact's country and province."""
+    numbers = int_frame(session.connection(), select(
+        Registration.id, Registration.contact_id, Registration.badge_type_id,
+        cast(Registration.status == "registered", Integer).label("registered"),
+        epoch_seconds(session, Registration.registered_at).label("registered_at"),
+        epoch_seconds(session, Registration.cancelled_at).label("cancelled_at"))
+        .where(Registration.edition_id == data.edition.id))
+    frame = numbers.assign(status=numbers.pop("registered").map({1: "registered", 0: "cancelled"}),
+                           registered_at=local_times(data, numbers.registered_at),
+                           cancelled_at=local_times(data, numbers.cancelled_at.where(numbers.cancelled_at >= 0)
+                                                    .astype("Float64")))
+    if origins:
+        query = (select(Registration.id, Registration.source, Contact.country, Contact.province)
+                 .join(Contact, Contact.id == Registration.contact_id)
+                 .where(Registration.edition_id == data.edition.id))
+        frame = frame.merge(_frame(session, query, ["id", "source", "country", "province"]), on="id")
     return frame
 
 
@@ -153,9 +186,7 @@ def _entries(session: Session, data: EditionData, columns: tuple[str, ...] = ENT
     with `day` (local midnight) and `hour` besides the columns asked for."""
     if not data.days:
         return pd.DataFrame(columns=[*columns, "day", "hour"])
-    first, last = data.days[0].day, data.days[-1].day
-    start = datetime.combine(first, time(), tzinfo=data.zone).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(), tzinfo=data.zone).astimezone(UTC)
+    start, end = _span(data.days[0].day, data.days[-1].day, data.zone)
     zones = select(Zone.id).where(Zone.edition_id == data.edition.id)
     expressions = {"registration_id": Scan.registration_id, "at": epoch_seconds(session, Scan.scanned_at),
                    "gate_id": Scan.gate_id, "zone_id": Scan.zone_id, "left_at": epoch_seconds(session, Scan.left_at)}

@@ -27,13 +27,13 @@ def edition_report(session: Session, *, edition_id: int, now: datetime) -> dict:
     """Every figure of the edition, compared with the previous edition of its series where there is one."""
     data = load(session, edition_id=edition_id)
     booked = exhibitors.exhibitors(session, edition_id=edition_id)
+    before = comparison.previous_edition(session, data.edition)
+    earlier = [load(session, edition_id=before.id, compared_only=True)] if before else []
+    data.previous = earlier[0] if earlier else None  # its attendees are this edition's returning visitors
     report = {"edition": _edition(data), "generated_at": now.astimezone(UTC).isoformat(),
               "visitors": visitor_figures(data), "other_badges": visitors.other_badges(data),
               "occupancy": visitors.peak_occupancy(data), "exhibitors": exhibitor_figures(data, booked),
               "international": international(data, booked)}
-    before = comparison.previous_edition(session, data.edition)
-    # the previous edition is compared by its visitors' visits, not by gates or zones: two columns of its entries
-    earlier = [load(session, edition_id=before.id, entry_columns=("registration_id", "at"))] if before else []
     report["previous_edition"] = _compared(data, report, booked, earlier[0]) if earlier else None
     report["next_edition"] = _rebooked_for_next(session, data.edition, booked)
     report["registration_curves"] = [{"edition_id": one.edition.id, "year": one.edition.year,
