@@ -59,7 +59,7 @@ def _by_staff(session: Session, exhibitor_id: int) -> list[tuple[str, int, int]]
 
 
 # the booth pages' rating colours (static/booth.css), in KEYS order
-RATING_COLOURS = ("#c62828", "#ef6c00", "#1565c0", "#8c959f")
+RATING_COLOURS = ("#c62828", "#ef6c00", "#1565c0", "#9e9e9e")
 
 
 def by_day_chart(figures: LeadFigures, labels: dict[str, str]) -> dict:
