@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, cast, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlmodel import Session
 
-from exhibit_crm.db import found
+from exhibit_crm.db import epoch_seconds, found
 from exhibit_crm.models import (
     Edition,
     EditionDay,
@@ -134,12 +134,7 @@ def _slot_expr(session: Session):
     """The quarter hour of a scan as a number (UTC epoch seconds // 900), computed by the database.
 
     Every time zone's offset is a whole number of quarter hours, so UTC slots are local slots too."""
-    if session.get_bind().dialect.name == "sqlite":
-        seconds = cast(func.strftime("%s", Scan.scanned_at), BigInteger)
-    else:
-        # scanned_at is a timestamp without time zone holding UTC: its epoch is the UTC epoch
-        seconds = cast(func.floor(func.extract("epoch", Scan.scanned_at)), BigInteger)
-    return seconds // (SLOT_MINUTES * 60)
+    return epoch_seconds(session, Scan.scanned_at) // (SLOT_MINUTES * 60)
 
 
 def _opening(session: Session, edition: Edition, day: date) -> tuple[datetime, datetime] | None:

@@ -22,10 +22,13 @@ from .web.headers import SecurityHeaders
 from .web.hot_path import HotRoutes, hot_endpoints
 from .web.inputs import RefuseControlCharacters
 
-# Each module named here exposes `routes` (and may expose `nav`); one that is missing stops start-up. Apart from
-# these and the CLI's lists (exhibit_crm/cli.py) the core never names a leaf.
+# Each module named here exposes `routes` (and may expose `nav`, `edition_nav`: links on each edition's admin page, to
+# routes that take the edition_id, and `home_panels`: what it shows on the start page); one that is missing stops
+# start-up. Apart from these and the CLI's lists
+# (exhibit_crm/cli.py) the core never names a leaf.
 MODULES = (
     "exhibit_crm.web.pages",
+    "exhibit_crm.web.chart_script",
     "exhibit_crm.web.admin",
     "exhibit_crm.web.users",
     "exhibit_crm.web.devices",
@@ -37,6 +40,8 @@ MODULES = (
     "event_phases.on_site.desk_web",
     "event_phases.on_site.booth_web",
     "event_phases.on_site.lead_api",
+    "event_phases.post_show.statistics_web",
+    "event_phases.post_show.targets_web",
     "badge_scanner.api",
     "badge_scanner.web",
 )
@@ -80,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.nav = [item for module in modules for item in getattr(module, "nav", ())]
+    app.state.home_panels = [panel for module in modules for panel in getattr(module, "home_panels", ())]
+    app.state.edition_nav = [item for module in modules for item in getattr(module, "edition_nav", ())]
     return app
 
 

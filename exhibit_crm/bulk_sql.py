@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Column, Connection, Table
+import pandas as pd
+from sqlalchemy import Column, Connection, Executable, Select, Table, Text, cast, func, literal, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
@@ -25,6 +27,31 @@ def chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
     """`values` in slices of at most `size`, in order."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def driver_rows(connection: Connection, query: Executable) -> list[tuple]:
+    """A Core query's rows as the driver returns them: plain tuples, without SQLAlchemy's row objects and result
+    processing (a time comes back as the driver gives it: text on SQLite), for reading 100,000s of rows into pandas
+    at a fifth of the cost. SQLAlchemy still builds the statement and converts its parameters."""
+    return connection.execute(query).cursor.fetchall()
+
+
+def int_frame(connection: Connection, query: Select) -> pd.DataFrame:
+    """A query of whole-number columns as a DataFrame (None as -1), for reading 100,000s of rows: the database
+    writes the rows as one CSV text in a single aggregate pass and pandas' CSV reader parses it, instead of the
+    driver making a tuple of Python numbers a row (a third of the time, most of it the database's pass)."""
+    rows = query.subquery()
+    line = functools.reduce(lambda left, right: left.concat(",").concat(right),
+                            [cast(func.coalesce(column, -1), Text) for column in rows.c])
+    if connection.dialect.name == "postgresql":
+        joined = func.string_agg(line, literal("\n"))
+    else:
+        joined = func.group_concat(line, literal("\n"))
+    text = connection.execute(select(joined)).scalar_one()
+    names = [column.name for column in rows.c]
+    if not text:
+        return pd.DataFrame({name: pd.Series(dtype="int64") for name in names})
+    return pd.read_csv(io.StringIO(text), header=None, names=names, dtype="int64")
 
 
 def same(value: object) -> object:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import BigInteger, ColumnElement, Engine, cast, create_engine, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
@@ -61,6 +61,16 @@ def make_engine(database_url: str, *, pool: bool = True) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def epoch_seconds(session: Session, column: ColumnElement) -> ColumnElement[int]:
+    """A UTC time column (stored naive, as UTCDateTime does) as whole seconds since 1970, computed by the database:
+    grouping and reading numbers is several times cheaper than turning each row's text or timestamp into a datetime."""
+    if session.get_bind().dialect.name == "sqlite":
+        # from the Julian day: a fifth cheaper than strftime("%s"), which formats a text to cast back
+        return cast(func.round((func.julianday(column) - 2440587.5) * 86400), BigInteger)
+    # a timestamp without time zone holding UTC: its epoch is the UTC epoch
+    return cast(func.floor(func.extract("epoch", column)), BigInteger)
 
 
 def reader(engine: Engine) -> Engine:

@@ -2,7 +2,8 @@
 same series — its days moved to the new dates, zones with their re-entry rules, gates, badge types (with every
 setting they carry) and which zones they open on which day, registration questions with their options, product
 categories, the badge layout and the registration settings. Nothing personal (registrations, exhibitors, leads,
-scans) and no devices: a device belongs to a gate of its own edition.
+scans), no devices (a device belongs to a gate of its own edition) and no targets: last year's targets copied
+would stand in the new edition's statistics as targets nobody set for it.
 
 The new days: from `start` on, keeping the source's gaps between days; or, without `start`, the same weekdays about
 a year (or several) later — the first day on the weekday of the source's first day nearest to the same calendar

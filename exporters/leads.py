@@ -7,7 +7,6 @@ into files.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from badge_scanner.leads import LeadRow
@@ -16,17 +15,9 @@ from exhibit_crm.models import Edition, LeadQuestion
 from exhibit_crm.models.exhibitors import LEAD_RATINGS
 from exhibit_crm.sharing import VisitorCard
 
-from .tables import CONTENT_TYPES, Column, Table
+from .tables import CONTENT_TYPES, Column, Download, Table
 
 FORMATS = ("csv", "xlsx", "crm-csv")
-
-
-@dataclass(frozen=True)
-class Download:
-    filename: str
-    content_type: str
-    data: bytes
-    rows: int
 
 
 def _answer(question: LeadQuestion, value):

@@ -7,9 +7,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+import altair as alt
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from exhibit_crm import charts
 from exhibit_crm.models import Lead, LeadScan
 from exhibit_crm.models.exhibitors import LEAD_RATINGS
 
@@ -54,3 +56,21 @@ def _by_staff(session: Session, exhibitor_id: int) -> list[tuple[str, int, int]]
     staff = [(user.name or user.email, scans.get(user.id, 0), leads.get(user.id, 0))
              for user in staff_of(session, exhibitor_id=exhibitor_id) if scans.get(user.id) or leads.get(user.id)]
     return sorted(staff, key=lambda item: (-item[1], item[0]))
+
+
+# the booth pages' rating colours (static/booth.css), in KEYS order
+RATING_COLOURS = ("#c62828", "#ef6c00", "#1565c0", "#9e9e9e")
+
+
+def by_day_chart(figures: LeadFigures, labels: dict[str, str]) -> dict:
+    """Leads by local day as stacked bars a rating, one Vega-Lite definition (exhibit_crm.charts); `labels` names
+    the ratings in the reader's language."""
+    rows = [{"day": day.strftime("%m-%d"), "rating": labels[key], "order": KEYS.index(key), "leads": n}
+            for day, counts in figures.by_day for key, n in counts.items() if n]
+    chart = alt.Chart(alt.Data(values=rows)).mark_bar().encode(
+        y=alt.Y("day:O", title=None), x=alt.X("sum(leads):Q", title=None, axis=alt.Axis(format="d", tickMinStep=1)),
+        color=alt.Color("rating:N", title=None, sort=[labels[key] for key in KEYS],
+                        scale=alt.Scale(domain=[labels[key] for key in KEYS], range=list(RATING_COLOURS))),
+        order=alt.Order("order:Q"), tooltip=[alt.Tooltip("day:O"), alt.Tooltip("rating:N"),
+                                             alt.Tooltip("sum(leads):Q", format="d")])
+    return charts.spec(chart, width="container", height=max(80, 36 * len(figures.by_day)))

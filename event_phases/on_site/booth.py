@@ -38,7 +38,8 @@ from exhibit_crm.models import AuditLog, Company, Contact, Edition, Exhibitor, E
 from exhibit_crm.settings import LANGUAGES
 from exhibit_crm.sharing import VisitorCard
 from exhibit_crm.web.templating import render_in
-from exporters.leads import FORMATS, Download, lead_file
+from exporters.leads import FORMATS, lead_file
+from exporters.tables import Download
 
 PAGE_SIZE = 50
 MAX_LABEL, MAX_OPTION, MAX_OPTIONS = 200, 100, 50

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from badge_scanner.leads import LeadFilter, update_lead
+from badge_scanner.leads.figures import by_day_chart
 from exhibit_crm import i18n
 from exhibit_crm.errors import DomainError, InvalidInput
 from exhibit_crm.i18n import N_
@@ -271,13 +272,18 @@ async def move_question(request: Request) -> Response:
 
 # The dashboard.
 
+# the ratings as the booth pages name them
+RATING_LABELS = {"hot": N_("hot"), "warm": N_("warm"), "cold": N_("cold"), "unrated": N_("Not rated")}
+
+
 @exhibitor_page
 async def dashboard(request: Request) -> Response:
     who = await signed_in(request)
     found = await read_service(request, booth.dashboard, exhibitor_id=who.exhibitor_id)
-    peak = max([sum(counts.values()) for _day, counts in found.figures.by_day] or [1])
-    return render(request, "booth/dashboard.html", {"dashboard": found, "figures": found.figures, "peak": peak,
-                                                    "ratings": LEAD_RATINGS})
+    labels = {key: _(label) for key, label in RATING_LABELS.items()}
+    chart = by_day_chart(found.figures, labels) if found.figures.by_day else None
+    return render(request, "booth/dashboard.html", {"dashboard": found, "figures": found.figures, "by_day_chart": chart,
+                                                    "labels": labels, "ratings": LEAD_RATINGS})
 
 
 _LEAD = "/portal/leads/{lead_id:id}"

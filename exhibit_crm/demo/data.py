@@ -251,3 +251,10 @@ LEAD_NOTES = ("询问沙发OEM价格，每月约两个货柜", "需要最新产�
               "Wants the catalogue in English", "Distributor for Germany, follow up after the show",
               "Interested in outdoor sets for the spring season", "Needs FSC certificates", "Factory visit in April",
               "Price-sensitive, send samples", "Very interested in the new collection")
+
+# Each edition's targets, in proportion to the 2025 show the demo makes: visitors and trade visitors per 2025
+# registrant (about three in four come), exhibitors and net m² per 2025 exhibitor (booths average about 35 m²), the
+# rebooking rate as it is. 2025 just misses its visitor and exhibitor targets and beats its trade visitor and m² ones;
+# 2026 aims higher.
+TARGETS = {2025: {"visitors": 0.8, "trade_visitors": 0.5, "exhibitors": 1.0, "net_sqm": 33, "rebooking_rate": 0.6},
+           2026: {"visitors": 0.9, "trade_visitors": 0.6, "exhibitors": 1.1, "net_sqm": 36, "rebooking_rate": 0.7}}

@@ -18,6 +18,7 @@ from ..models import (
     ContactSource,
     Edition,
     EditionDay,
+    EditionTarget,
     Exhibitor,
     ExhibitorStatusChange,
     ExhibitorUser,
@@ -47,6 +48,7 @@ from .data import (
     REGISTRANT_BADGES,
     STAFF_LOGINS,
     STEPS,
+    TARGETS,
     TZ,
     ZONES,
 )
@@ -185,10 +187,22 @@ class Writer:
             for edition in (plan.past, plan.current)], staff_logins=staff, exhibitor_logins=logins,
             counts=counts(plan))
         result.gate_devices = self._current_devices(plan)
+        self._targets(plan, result.counts)
         audit.log(self.session, "exhibit_crm.demo.built", actor=audit.SYSTEM, data=result.counts)
         self.session.flush()
         step(STEPS[9])
         return result
+
+    def _targets(self, plan: Planner, counted: dict[str, int]) -> None:
+        """Both editions' targets, in proportion to the 2025 show (see TARGETS), rounded as people set them."""
+        visitors, exhibitors = counted["visitors_2025"], counted["exhibitors_2025"]
+        for edition in (plan.past, plan.current):
+            spec = TARGETS[edition.year]
+            self.session.add(EditionTarget(
+                edition_id=edition.edition_id, visitors=_round(spec["visitors"] * visitors),
+                trade_visitors=_round(spec["trade_visitors"] * visitors),
+                exhibitors=_round(spec["exhibitors"] * exhibitors),
+                net_sqm=float(_round(spec["net_sqm"] * exhibitors)), rebooking_rate=spec["rebooking_rate"]))
 
     def _current_devices(self, plan: Planner) -> list[dict]:
         """One scanner at the first gate of each zone of the current edition; the tokens are printed once."""
@@ -250,6 +264,11 @@ class Writer:
         self._insert(LeadScan, plan.lead_scans, {"exhibitor_id": "_exhibitor", "lead_id": "_lead",
                                                  "exhibitor_user_id": "_user"}, ids=False)
 
+
+
+def _round(value: float) -> int:
+    """A target as people set one: two significant digits (3 742 -> 3 700)."""
+    return int(round(value, 2 - len(str(int(value))))) if value >= 1 else 0
 
 
 def demo_accounts(plan: Planner) -> list[dict]:

@@ -37,10 +37,12 @@ from .people import (
 )
 from .scans import BadgeChange, Presence, Scan
 from .search import DeskSearchCompanyTerm, DeskSearchSeq, DeskSearchTerm  # noqa: F401  (the desk search index)
+from .targets import TARGET_KEYS, EditionTarget, EditionTargetBase
 from .types import UTCDateTime, utcnow
 
 __all__ = [
     "BADGE_AUDIENCES", "VISITOR_AUDIENCES", "holds_visitor_badge",
+    "TARGET_KEYS", "EditionTarget", "EditionTargetBase",
     "IMPORT_KINDS", "STAFF_ROLES", "ApiToken", "BadgeChange", "ImportJob", "Presence", "RegistrationInterest",
     "AuditLog", "BadgeType", "BadgeTypeBase", "Campaign", "Company", "CompanyBase",
     "Contact", "ContactBase", "ContactSource", "Edition", "EditionBase", "EditionDay", "EditionDayBase", "Exhibitor",

@@ -1,5 +1,5 @@
 /* The live gate dashboard: asks for the figures every few seconds and redraws the page's tables and the entries
-   chart (an inline SVG drawn here, no library), without reloading the page. */
+   chart (through window.Charts, exhibit_crm/charts.js), without reloading the page. */
 (function () {
   "use strict";
 
@@ -11,8 +11,6 @@
   var timezone = root.getAttribute("data-timezone");
   var language = root.getAttribute("data-language");
   var zh = language === "zh-CN";
-  var COLOURS = ["#0969da", "#1a7f37", "#bf8700", "#8250df", "#cf222e", "#1b7c83", "#953800", "#57606a"];
-  var SVG = "http://www.w3.org/2000/svg";
   var lastGood = null;
 
   function format(message, values) {
@@ -91,64 +89,16 @@
       cell(row, said(scan.verdict, scan.reason));
     });
     root.querySelector("[data-day]").textContent = data.entries.day;
-    chart(data.entries);
+    if (data.entries.rows) chart(data.entries);
   }
 
-  function svg(name, attributes, parent) {
-    var node = document.createElementNS(SVG, name);
-    Object.keys(attributes).forEach(function (key) { node.setAttribute(key, attributes[key]); });
-    if (parent) parent.appendChild(node);
-    return node;
-  }
-
-  // Stacked bars: one bar per quarter hour, one colour per gate; an hour label under every fourth bar.
+  // The chart is drawn by the charts' script from the definition the server wrote; each poll replaces its rows.
   function chart(entries) {
-    var box = document.getElementById("chart");
-    var legend = document.getElementById("legend");
-    box.textContent = "";
-    legend.textContent = "";
-    var slots = entries.slots;
-    var totals = slots.map(function (_, i) {
-      return entries.gates.reduce(function (sum, gate) { return sum + gate.counts[i]; }, 0);
-    });
-    var top = Math.max.apply(null, [0].concat(totals));
-    if (!slots.length || !top) {
-      var empty = document.createElement("p");
-      empty.className = "none";
-      empty.textContent = text.no_scans;
-      box.appendChild(empty);
-      return;
-    }
-    var width = 1000, height = 260, left = 40, bottom = 22, right = 8, topPad = 12;
-    var plot = svg("svg", {viewBox: "0 0 " + width + " " + height, preserveAspectRatio: "none"}, box);
-    var step = (width - left - right) / slots.length;
-    var scale = (height - bottom - topPad) / top;
-    svg("line", {x1: left, x2: width - right, y1: height - bottom, y2: height - bottom, stroke: "#d0d7de"}, plot);
-    svg("text", {x: left - 6, y: topPad + 4, "text-anchor": "end"}, plot).textContent = top;
-    svg("text", {x: left - 6, y: height - bottom, "text-anchor": "end"}, plot).textContent = "0";
-    slots.forEach(function (slot, i) {
-      var y = height - bottom;
-      entries.gates.forEach(function (gate, g) {
-        var n = gate.counts[i];
-        if (!n) return;
-        var h = n * scale;
-        y -= h;
-        var bar = svg("rect", {x: left + i * step + 1, y: y, width: Math.max(step - 2, 1), height: h,
-                               fill: COLOURS[g % COLOURS.length]}, plot);
-        svg("title", {}, bar).textContent = slot + " · " + gate.name + ": " + n;
-      });
-      if (slot.slice(3) === "00") {
-        svg("text", {x: left + i * step, y: height - 6}, plot).textContent = slot;
-      }
-    });
-    entries.gates.forEach(function (gate, g) {
-      var item = document.createElement("span");
-      var swatch = document.createElement("i");
-      swatch.style.background = COLOURS[g % COLOURS.length];
-      item.appendChild(swatch);
-      item.appendChild(document.createTextNode(gate.name));
-      legend.appendChild(item);
-    });
+    var element = document.getElementById("chart");
+    var total = entries.rows.reduce(function (sum, row) { return sum + row.entries; }, 0);
+    document.getElementById("no-entries").hidden = total > 0;
+    window.Charts.replace(element, element.getAttribute("data-dataset"), entries.rows)
+      .catch(function (error) { console.error("chart:", error); });
   }
 
   function status(message, stale) {

@@ -8,6 +8,7 @@ from datetime import date
 from functools import cache
 from zoneinfo import available_timezones
 
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,6 +27,16 @@ PARTS = ("day", "zone", "gate", "badge_type", "question", "product_category")
 SECTION = {"day": "days", "zone": "zones", "gate": "zones", "badge_type": "badge-types", "question": "questions",
            "product_category": "product-categories"}
 PageAgain = Callable[[Request, Failure], Awaitable[Response]]
+
+
+class PartConvertor(StringConvertor):
+    """A kind of part in an admin path: only the PARTS, so that a module's page under an edition
+    (/admin/editions/{edition_id}/targets) is not taken for a part of an unknown kind."""
+
+    regex = "|".join(PARTS)
+
+
+register_url_convertor("part", PartConvertor())
 
 
 @cache
@@ -242,9 +253,9 @@ routes = [
     Route("/admin/editions/{edition_id:id}", edition_detail, methods=["GET", "POST"], name="admin_edition"),
     Route("/admin/editions/{edition_id:id}/delete", edition_delete, methods=["POST"], name="admin_edition_delete"),
     Route("/admin/editions/{edition_id:id}/copy", edition_copy_post, methods=["POST"], name="admin_edition_copy"),
-    Route("/admin/editions/{edition_id:id}/{kind}", part_create, methods=["POST"], name="admin_part_create"),
-    Route("/admin/editions/{edition_id:id}/{kind}/{part_id:id}", part_update, methods=["POST"],
+    Route("/admin/editions/{edition_id:id}/{kind:part}", part_create, methods=["POST"], name="admin_part_create"),
+    Route("/admin/editions/{edition_id:id}/{kind:part}/{part_id:id}", part_update, methods=["POST"],
           name="admin_part_update"),
-    Route("/admin/editions/{edition_id:id}/{kind}/{part_id:id}/delete", part_delete, methods=["POST"],
+    Route("/admin/editions/{edition_id:id}/{kind:part}/{part_id:id}/delete", part_delete, methods=["POST"],
           name="admin_part_delete"),
 ]

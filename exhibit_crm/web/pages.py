@@ -82,7 +82,11 @@ async def switch_language(request: Request) -> Response:
 
 @page(kinds=("staff", "exhibitor_user"))
 async def home(request: Request) -> Response:
-    return render(request, "home.html", {"who": await principal(request)})
+    who = await principal(request)
+    # a module's panel (its `home_panels`) is an async function of the request and the user giving the template
+    # it is drawn with and its values, or None when it has nothing to show this user
+    panels = [panel for make in request.app.state.home_panels if (panel := await make(request, who)) is not None]
+    return render(request, "home.html", {"who": who, "panels": panels})
 
 
 async def healthz(request: Request) -> Response:

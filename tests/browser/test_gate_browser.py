@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from datetime import datetime, time
+from time import monotonic, sleep
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -172,6 +174,8 @@ def test_the_dashboard_updates_itself_after_a_scan(gate_server, browser, tmp_pat
     page.reload()
     total = page.locator("#visitors [data-figure=total]")
     before = int(total.inner_text())
+    expect(page.locator("#chart")).to_have_attribute("data-chart", "drawn")
+    entries_before = entries_drawn(page)
 
     answer = httpx.post(f"{gate_server['url']}/api/v1/scans", timeout=10,
                         headers={"Authorization": f"Bearer {gate_server['token']}"},
@@ -182,10 +186,75 @@ def test_the_dashboard_updates_itself_after_a_scan(gate_server, browser, tmp_pat
     # redrawn by the page's script: the visitors inside and every badge inside
     expect(page.locator("#zones tr[data-zone-id] td[data-visitors]")).not_to_have_text("0")
     expect(page.locator("#zones tr[data-zone-id] td[data-inside]")).not_to_have_text("0")
-    expect(page.locator("#chart svg rect").first).to_be_visible()
+    # the chart drew the new rows: vega's SVG with a bar for the gate's entries
+    wait_for(lambda: entries_drawn(page) == entries_before + 1)
     expect(page.locator("#devices tbody tr").first).to_contain_text("North handheld")
     page.screenshot(path=tmp_path / "gate-dashboard.png", full_page=True)
     page.close()
+
+
+def bars_drawn(page: Page) -> int:
+    """How many bars of the entries chart vega drew with a height: a quarter hour with entries at a gate."""
+    return page.locator("#chart svg .mark-rect path").evaluate_all(
+        "paths => paths.filter((path) => path.getBBox().height > 0).length")
+
+
+def entries_drawn(page: Page) -> int:
+    """The entries the chart's bars show, summed from the labels vega gives them ("…; Entries: 3; …")."""
+    labels = page.locator("#chart svg .mark-rect path").evaluate_all(
+        "paths => paths.map((path) => path.getAttribute('aria-label'))")
+    return sum(int(re.search(r"Entries: (\d+)", label).group(1)) for label in labels)
+
+
+def wait_for(condition, seconds: float = 5) -> None:
+    """Wait until a condition about the page holds, checking every tenth of a second."""
+    deadline = monotonic() + seconds
+    while not condition():
+        assert monotonic() < deadline, "the page did not get there in time"
+        sleep(0.1)
+
+
+def watch_for_errors(page: Page) -> list[str]:
+    """Console errors, uncaught exceptions and content-security-policy violations of a page, as they happen (but
+    the icon Chromium asks for by itself: the app has none)."""
+    errors: list[str] = []
+
+    def console(message) -> None:
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            errors.append(f"{message.text} ({message.location.get('url')})")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.add_init_script("document.addEventListener('securitypolicyviolation', (event) => console.error("
+                         "'CSP violation: ' + event.violatedDirective + ' ' + event.blockedURI));")
+    return errors
+
+
+def test_the_dashboard_draws_its_chart_in_chinese_within_the_sites_policy(gate_server, browser, tmp_path):
+    for direction in ("out", "in"):   # out first: an entry just after the last one would count as a double scan
+        answer = httpx.post(f"{gate_server['url']}/api/v1/scans", timeout=10,
+                            headers={"Authorization": f"Bearer {gate_server['token']}"},
+                            json={"code": gate_server["code"], "direction": direction, "scan_id": f"zh-{direction}"})
+        assert answer.json()["verdict"] == "accepted"
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    context.add_cookies([{"name": "lang", "value": "zh-CN", "url": gate_server["url"]}])
+    page = context.new_page()
+    errors = watch_for_errors(page)
+    page.goto(f"{gate_server['url']}/login?next=/gates/{gate_server['edition_id']}/dashboard")
+    page.fill("input[name=account]", DESK_USER)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+
+    chart = page.locator("#chart")
+    expect(chart).to_have_attribute("data-chart", "drawn")
+    expect(chart).to_have_attribute("aria-label", "各入口每 15 分钟入场次数")
+    assert bars_drawn(page) > 0
+    # the gate named with its zone in Chinese, in the legend vega drew
+    expect(chart.locator("svg .role-legend")).to_contain_text("1号馆 · North Gate")
+    expect(page.locator("#no-entries")).to_be_hidden()
+    page.screenshot(path=tmp_path / "gate-dashboard-zh.png", full_page=True)
+    assert errors == []
+    context.close()
 
 
 def test_a_wrong_device_link_is_refused_and_a_page_without_one_says_how_to_get_one(gate_server, browser):

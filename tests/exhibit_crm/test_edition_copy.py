@@ -16,6 +16,7 @@ from exhibit_crm.models import (
     BadgeType,
     Edition,
     EditionDay,
+    EditionTarget,
     Exhibitor,
     Gate,
     GateDevice,
@@ -108,6 +109,16 @@ def test_nothing_personal_and_no_devices_are_copied(session, source):
     new_gates = select(Gate.id).join(Zone, Zone.id == Gate.zone_id).where(Zone.edition_id == new_id)
     assert session.scalar(select(func.count()).select_from(GateDevice).where(GateDevice.gate_id.in_(new_gates))) == 0
     assert session.scalar(select(func.count()).select_from(GateDevice)) == 1
+
+
+def test_targets_are_not_copied(session, source):
+    """Each edition's targets are set for it: last year's would stand in the new statistics as nobody's targets."""
+    session.add(EditionTarget(edition_id=source.id, visitors=80000, rebooking_rate=0.65))
+    session.commit()
+    new_id = edition_copy.copy_edition(session, edition_id=source.id, year=2027).edition.id
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(EditionTarget)
+                          .where(EditionTarget.edition_id == new_id)) == 0
 
 
 def test_a_first_day_moves_every_day_keeping_the_gaps():

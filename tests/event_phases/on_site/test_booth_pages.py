@@ -4,7 +4,10 @@ exhibitors on every route."""
 
 from __future__ import annotations
 
+import html
 import io
+import json
+import re
 from datetime import UTC, datetime
 
 import openpyxl
@@ -287,7 +290,10 @@ def test_the_dashboard_counts_leads_by_rating_and_the_teams_scans(ours, stand):
     assert 'data-figure="total">2<' in page and 'data-figure="hot">1<' in page and 'data-figure="cold">1<' in page
     staff = page.split('id="by-staff"')[1]
     assert "陈静" in staff and "<td class=\"n\">3</td>" in staff and "<td class=\"n\">2</td>" in staff
-    assert "<svg" in page and "/portal/visitors" in page
+    assert "/portal/visitors" in page
+    spec = json.loads(html.unescape(re.search(r'id="by-day"[^>]*data-spec=\'([^\']*)\'', page).group(1)))
+    bars = spec["data"]["values"]  # the chart's rows: one per day and rating with leads
+    assert sorted((row["rating"], row["leads"]) for row in bars) == [("cold", 1), ("hot", 1)]
 
 
 def test_the_booth_pages_speak_chinese(ours, stand):

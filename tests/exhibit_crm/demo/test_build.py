@@ -22,6 +22,8 @@ from exhibit_crm.models import (
     ContactSource,
     Edition,
     EditionDay,
+    EditionTarget,
+    EditionTargetBase,
     Exhibitor,
     Gate,
     GateDevice,
@@ -74,6 +76,20 @@ def test_counts_are_as_asked(demo):
         sources = Counter(session.scalars(select(Registration.source).where(Registration.edition_id == past.id)))
         assert set(sources) == {"online", "import", "walk_in", "invitation", "third_party"}
     assert result.counts["visitors_2025"] == VISITORS
+
+
+def test_both_editions_have_plausible_targets_and_2026_aims_higher(demo):
+    engine, _result = demo
+    with Session(engine) as session:
+        past, current = _editions(session)
+        rows = {row.edition_id: row for row in session.scalars(select(EditionTarget))}
+    aims = {edition.year: EditionTargetBase.model_validate(rows[edition.id].model_dump())
+            for edition in (past, current)}
+    for aim in aims.values():
+        assert None not in aim.model_dump().values()
+        assert 0 < aim.trade_visitors < aim.visitors <= VISITORS and 0 < aim.rebooking_rate < 1
+        assert aim.exhibitors * 20 < aim.net_sqm < aim.exhibitors * 60  # m² a booth, on average
+    assert all(getattr(aims[2026], key) > getattr(aims[2025], key) for key in aims[2026].model_dump())
 
 
 def test_contacts_have_normalised_unique_emails_valid_phones_and_chinese_names(demo):
