@@ -13,7 +13,6 @@ from exhibit_crm.demo import build_demo
 from exhibit_crm.demo.data import STAFF_LOGINS
 from tests import servers
 
-
 pytestmark = pytest.mark.browser
 ADMIN, PASSWORD, _ROLE = STAFF_LOGINS[0]
 
