@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 from datetime import datetime, time
-from time import monotonic, sleep
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -187,7 +185,8 @@ def test_the_dashboard_updates_itself_after_a_scan(gate_server, browser, tmp_pat
     expect(page.locator("#zones tr[data-zone-id] td[data-visitors]")).not_to_have_text("0")
     expect(page.locator("#zones tr[data-zone-id] td[data-inside]")).not_to_have_text("0")
     # the chart drew the new rows: vega's SVG with a bar for the gate's entries
-    wait_for(lambda: entries_drawn(page) == entries_before + 1)
+    # the browser re-checks the drawn bars whenever the page changes, until they show one entry more
+    page.wait_for_function(f"() => ({DRAWN_JS})() === {entries_before + 1}", timeout=5000)
     expect(page.locator("#devices tbody tr").first).to_contain_text("North handheld")
     page.screenshot(path=tmp_path / "gate-dashboard.png", full_page=True)
     page.close()
@@ -199,19 +198,14 @@ def bars_drawn(page: Page) -> int:
         "paths => paths.filter((path) => path.getBBox().height > 0).length")
 
 
+# the entries the chart's bars show, summed from the labels vega gives them ("…; Entries: 3; …")
+DRAWN_JS = """() => [...document.querySelectorAll('#chart svg .mark-rect path')]
+    .map((path) => Number((/Entries: (\\d+)/.exec(path.getAttribute('aria-label') || '') || [0, 0])[1]))
+    .reduce((a, b) => a + b, 0)"""
+
+
 def entries_drawn(page: Page) -> int:
-    """The entries the chart's bars show, summed from the labels vega gives them ("…; Entries: 3; …")."""
-    labels = page.locator("#chart svg .mark-rect path").evaluate_all(
-        "paths => paths.map((path) => path.getAttribute('aria-label'))")
-    return sum(int(re.search(r"Entries: (\d+)", label).group(1)) for label in labels)
-
-
-def wait_for(condition, seconds: float = 5) -> None:
-    """Wait until a condition about the page holds, checking every tenth of a second."""
-    deadline = monotonic() + seconds
-    while not condition():
-        assert monotonic() < deadline, "the page did not get there in time"
-        sleep(0.1)
+    return page.evaluate(DRAWN_JS)
 
 
 def watch_for_errors(page: Page) -> list[str]:
